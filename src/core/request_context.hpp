@@ -1,0 +1,27 @@
+#pragma once
+// Per-request facts that every stage may read; each field has one owner stage that sets it.
+
+#include <chrono>
+#include <string>
+
+namespace modelmux {
+
+enum class Dialect { kOpenAi, kAnthropic };
+
+struct RequestContext {
+  using Clock = std::chrono::steady_clock;
+
+  std::string request_id;  // set by the server (accepted from x-request-id or generated)
+  std::string tenant;      // set by govern: the virtual key's id, or the cache namespace
+  Dialect caller_dialect = Dialect::kOpenAi;  // set by the ingress handler
+  Clock::time_point start{};                  // set by the server when the request head arrived
+  Clock::time_point deadline = Clock::time_point::max();  // set by the ingress handler
+
+  [[nodiscard]] bool Expired(Clock::time_point now) const { return now >= deadline; }
+  [[nodiscard]] std::chrono::milliseconds Remaining(Clock::time_point now) const {
+    if (deadline == Clock::time_point::max()) return std::chrono::milliseconds::max();
+    return std::chrono::duration_cast<std::chrono::milliseconds>(deadline - now);
+  }
+};
+
+}  // namespace modelmux
