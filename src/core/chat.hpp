@@ -51,7 +51,7 @@ struct Message {
 struct ChatRequest {
   std::string model;  // as the caller named it
   std::vector<Message> messages;
-  std::optional<int64_t> max_tokens;  // max_tokens or max_completion_tokens
+  std::optional<int64_t> max_tokens;         // max_tokens or max_completion_tokens
   bool max_completion_tokens_field = false;  // which field name the caller used
   std::optional<double> temperature;
   std::optional<double> top_p;
@@ -59,13 +59,13 @@ struct ChatRequest {
   std::optional<int64_t> seed;
   std::vector<std::string> stop;
   bool stream = false;
-  bool include_usage = false;     // stream_options.include_usage
-  std::string tools;              // raw JSON array, empty if absent
-  std::string tool_choice;        // raw JSON, empty if absent
-  std::string response_format;    // raw JSON, empty if absent
-  std::string reasoning_effort;   // empty if absent
+  bool include_usage = false;    // stream_options.include_usage
+  std::string tools;             // raw JSON array, empty if absent
+  std::string tool_choice;       // raw JSON, empty if absent
+  std::string response_format;   // raw JSON, empty if absent
+  std::string reasoning_effort;  // empty if absent
   std::string user;
-  std::string extra;              // raw JSON object of fields not named above; "" if none
+  std::string extra;  // raw JSON object of fields not named above; "" if none
 
   // Total characters of text across messages (the log's prompt_len).
   [[nodiscard]] size_t PromptChars() const;

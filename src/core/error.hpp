@@ -11,29 +11,29 @@
 namespace modelmux {
 
 enum class ErrorKind {
-  kInvalidRequest,    // 400
-  kAuthentication,    // 401
-  kBilling,           // 402, never retried
-  kPermission,        // 403
-  kNotFound,          // 404
-  kPayloadTooLarge,   // 413
-  kContextLength,     // 400
-  kContentFilter,     // 400
-  kRateLimited,       // 429, retried
-  kQuotaExhausted,    // 429, never retried (e.g. insufficient_quota)
-  kBudgetExceeded,    // 429, never retried, names the budget
-  kHeadersTooLarge,   // 431
-  kUpstreamError,     // 502, retried
-  kUnavailable,       // 503, retried
-  kOverloaded,        // 503, retried (e.g. Anthropic 529)
-  kTimeout,           // 504, retried
-  kCancelled,         // the caller went away; never sent to anyone
-  kInternal,          // 500, a bug of ours
+  kInvalidRequest,   // 400
+  kAuthentication,   // 401
+  kBilling,          // 402, never retried
+  kPermission,       // 403
+  kNotFound,         // 404
+  kPayloadTooLarge,  // 413
+  kContextLength,    // 400
+  kContentFilter,    // 400
+  kRateLimited,      // 429, retried
+  kQuotaExhausted,   // 429, never retried (e.g. insufficient_quota)
+  kBudgetExceeded,   // 429, never retried, names the budget
+  kHeadersTooLarge,  // 431
+  kUpstreamError,    // 502, retried
+  kUnavailable,      // 503, retried
+  kOverloaded,       // 503, retried (e.g. Anthropic 529)
+  kTimeout,          // 504, retried
+  kCancelled,        // the caller went away; never sent to anyone
+  kInternal,         // 500, a bug of ours
 };
 
 enum class RetryClass {
-  kNever,       // the same request cannot succeed
-  kRetry,       // another attempt (after backoff) may succeed
+  kNever,  // the same request cannot succeed
+  kRetry,  // another attempt (after backoff) may succeed
 };
 
 struct Error {

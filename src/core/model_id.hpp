@@ -17,7 +17,8 @@ struct ModelId {
 
 inline std::optional<ModelId> ModelId::Parse(std::string_view name) {
   auto slash = name.find('/');
-  if (slash == std::string_view::npos || slash == 0 || slash + 1 == name.size()) return std::nullopt;
+  if (slash == std::string_view::npos || slash == 0 || slash + 1 == name.size())
+    return std::nullopt;
   return ModelId{std::string(name.substr(0, slash)), std::string(name.substr(slash + 1))};
 }
 

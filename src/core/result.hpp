@@ -20,16 +20,31 @@ class [[nodiscard]] Result {
   [[nodiscard]] bool ok() const { return v_.index() == 0; }
   explicit operator bool() const { return ok(); }
 
-  T& value() & { assert(ok()); return std::get<0>(v_); }
-  const T& value() const& { assert(ok()); return std::get<0>(v_); }
-  T&& value() && { assert(ok()); return std::get<0>(std::move(v_)); }
+  T& value() & {
+    assert(ok());
+    return std::get<0>(v_);
+  }
+  const T& value() const& {
+    assert(ok());
+    return std::get<0>(v_);
+  }
+  T&& value() && {
+    assert(ok());
+    return std::get<0>(std::move(v_));
+  }
   T* operator->() { return &value(); }
   const T* operator->() const { return &value(); }
   T& operator*() & { return value(); }
   const T& operator*() const& { return value(); }
 
-  const Error& error() const& { assert(!ok()); return std::get<1>(v_); }
-  Error&& error() && { assert(!ok()); return std::get<1>(std::move(v_)); }
+  const Error& error() const& {
+    assert(!ok());
+    return std::get<1>(v_);
+  }
+  Error&& error() && {
+    assert(!ok());
+    return std::get<1>(std::move(v_));
+  }
 
  private:
   std::variant<T, Error> v_;
@@ -37,21 +52,22 @@ class [[nodiscard]] Result {
 
 struct Ok {};
 using Status = Result<Ok>;
-inline Status OkStatus() { return Ok{}; }
+inline Status OkStatus() {
+  return Ok{};
+}
 
 }  // namespace modelmux
 
 // MM_TRY(var, expr): evaluates expr (a Result); on error returns it, else moves the value into var.
 #define MM_CONCAT_INNER(a, b) a##b
 #define MM_CONCAT(a, b) MM_CONCAT_INNER(a, b)
-#define MM_TRY(var, expr)                                                  \
-  auto MM_CONCAT(mm_try_, __LINE__) = (expr);                              \
-  if (!MM_CONCAT(mm_try_, __LINE__).ok())                                  \
-    return std::move(MM_CONCAT(mm_try_, __LINE__)).error();                \
+#define MM_TRY(var, expr)                                                                         \
+  auto MM_CONCAT(mm_try_, __LINE__) = (expr);                                                     \
+  if (!MM_CONCAT(mm_try_, __LINE__).ok()) return std::move(MM_CONCAT(mm_try_, __LINE__)).error(); \
   var = std::move(MM_CONCAT(mm_try_, __LINE__)).value()
 // MM_RETURN_IF_ERROR(expr): for Status-returning expressions.
-#define MM_RETURN_IF_ERROR(expr)                                           \
-  do {                                                                     \
-    auto mm_status_ = (expr);                                              \
-    if (!mm_status_.ok()) return std::move(mm_status_).error();            \
+#define MM_RETURN_IF_ERROR(expr)                                \
+  do {                                                          \
+    auto mm_status_ = (expr);                                   \
+    if (!mm_status_.ok()) return std::move(mm_status_).error(); \
   } while (0)

@@ -23,7 +23,8 @@ std::string_view Headers::Get(std::string_view name) const {
 }
 
 bool Headers::Has(std::string_view name) const {
-  return std::any_of(list_.begin(), list_.end(), [&](const Entry& e) { return IEquals(e.first, name); });
+  return std::any_of(list_.begin(), list_.end(),
+                     [&](const Entry& e) { return IEquals(e.first, name); });
 }
 
 void Headers::Set(std::string_view name, std::string value) {

@@ -18,7 +18,9 @@ class Headers {
   // First value of `name` (case-insensitive), or "" when absent.
   [[nodiscard]] std::string_view Get(std::string_view name) const;
   [[nodiscard]] bool Has(std::string_view name) const;
-  void Add(std::string name, std::string value) { list_.emplace_back(std::move(name), std::move(value)); }
+  void Add(std::string name, std::string value) {
+    list_.emplace_back(std::move(name), std::move(value));
+  }
   // Replaces every value of `name` with one.
   void Set(std::string_view name, std::string value);
   void Remove(std::string_view name);

@@ -102,8 +102,9 @@ class HttpClient {
   // Connections opened so far (for tests and metrics).
   [[nodiscard]] size_t connections_opened() const;
 
+  struct Impl;  // public so that the implementation's free functions can name it
+
  private:
-  struct Impl;
   std::unique_ptr<Impl> impl_;
 };
 

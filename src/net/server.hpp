@@ -30,7 +30,7 @@ struct ServerRequest {
   Headers headers;
   std::string body;
   boost::asio::ip::address peer;
-  unsigned version = 11;  // 10 or 11
+  unsigned version = 11;                           // 10 or 11
   std::chrono::steady_clock::time_point received;  // when the header block was complete
 
   [[nodiscard]] std::string_view path() const;   // target up to '?'
@@ -50,6 +50,9 @@ class ResponseWriter {
   virtual boost::asio::awaitable<Status> Finish() = 0;
   // True once a status line has been written: after that, errors can only end the stream.
   [[nodiscard]] virtual bool started() const = 0;
+  // Closes the connection at once without a proper end (no response if none started; a cut
+  // stream otherwise). For the simulator's fault controls and for fatal stream errors.
+  virtual void Abort() = 0;
 };
 
 using Handler = std::function<boost::asio::awaitable<void>(ServerRequest&, ResponseWriter&)>;
@@ -60,10 +63,10 @@ struct ServerOptions {
   size_t header_limit = 64 * 1024;
   // Body limit for a request path (called after the head is read). Default: 1 MiB.
   std::function<size_t(std::string_view path)> body_limit;
-  std::chrono::milliseconds header_timeout{30'000};   // for the whole head of a request
-  std::chrono::milliseconds body_timeout{120'000};    // for the whole body of a request
-  std::chrono::milliseconds idle_timeout{75'000};     // keep-alive between requests
-  std::chrono::milliseconds write_timeout{60'000};    // one write to a slow reader
+  std::chrono::milliseconds header_timeout{30'000};  // for the whole head of a request
+  std::chrono::milliseconds body_timeout{120'000};   // for the whole body of a request
+  std::chrono::milliseconds idle_timeout{75'000};    // keep-alive between requests
+  std::chrono::milliseconds write_timeout{60'000};   // one write to a slow reader
   size_t max_connections_per_ip = 4096;
   size_t max_connections = 100'000;
   std::string server_name = "modelmux";
@@ -82,14 +85,16 @@ class Server {
   [[nodiscard]] uint16_t port() const;
   [[nodiscard]] std::string host() const;
 
-  // Stops accepting; idle keep-alive connections are closed, requests in flight finish. Thread-safe.
+  // Stops accepting; idle keep-alive connections are closed, requests in flight finish.
+  // Thread-safe.
   void StopAccepting();
   // Number of requests being handled now (all loops).
   [[nodiscard]] size_t in_flight() const;
   [[nodiscard]] size_t connections() const;
 
+  struct Impl;  // public so that the implementation's free functions can name it
+
  private:
-  struct Impl;
   std::shared_ptr<Impl> impl_;
 };
 
