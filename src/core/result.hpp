@@ -14,6 +14,9 @@ namespace modelmux {
 template <class T>
 class [[nodiscard]] Result {
  public:
+  // Default: an internal error. Exists so that Result can travel through APIs that need a
+  // default-constructible value (futures, channels); never return one on purpose.
+  Result() : v_(std::in_place_index<1>, Error{ErrorKind::kInternal, "no result"}) {}
   Result(T value) : v_(std::in_place_index<0>, std::move(value)) {}  // NOLINT: implicit by design
   Result(Error error) : v_(std::in_place_index<1>, std::move(error)) {}  // NOLINT
 
@@ -70,4 +73,16 @@ inline Status OkStatus() {
   do {                                                          \
     auto mm_status_ = (expr);                                   \
     if (!mm_status_.ok()) return std::move(mm_status_).error(); \
+  } while (0)
+
+// Coroutine forms of the two macros above (co_return instead of return).
+#define MM_CO_TRY(var, expr)                                               \
+  auto MM_CONCAT(mm_try_, __LINE__) = (expr);                              \
+  if (!MM_CONCAT(mm_try_, __LINE__).ok())                                  \
+    co_return std::move(MM_CONCAT(mm_try_, __LINE__)).error();             \
+  var = std::move(MM_CONCAT(mm_try_, __LINE__)).value()
+#define MM_CO_RETURN_IF_ERROR(expr)                                        \
+  do {                                                                     \
+    auto mm_status_ = (expr);                                              \
+    if (!mm_status_.ok()) co_return std::move(mm_status_).error();         \
   } while (0)

@@ -400,6 +400,10 @@ awaitable<Result<std::unique_ptr<ClientResponse>>> HttpClient::Send(ClientReques
   }
 }
 
+void ClientResponse::Cancel() {
+  if (conn_) conn_->Close();
+}
+
 ClientResponse::~ClientResponse() {
   if (conn_) conn_->Close();
 }

@@ -71,6 +71,9 @@ class ClientResponse {
   // The rest of the body, refusing more than `limit` bytes.
   boost::asio::awaitable<Result<std::string>> ReadAll(size_t limit = 64 << 20);
   [[nodiscard]] bool done() const { return done_; }
+  // Closes the connection now: a read in progress completes with an error, and the upstream
+  // sees the call cancelled.
+  void Cancel();
 
  private:
   friend class HttpClient;

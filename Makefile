@@ -1,0 +1,56 @@
+# modelmux: the commands of README.md, all through the CMake presets (CMakePresets.json).
+#
+#   make run ARGS="--port 9000"   build, then `modelmux serve` (127.0.0.1:8080 by default)
+#   make test                     build, all ctest labels (unit, integration, e2e, slow), examples
+#   make bench                    build, then the loopback benchmark (bench/run.sh)
+#   PRESET=debug make test        another preset (release, debug, asan-ubsan)
+
+PRESET ?= release
+BUILD_DIR := build/$(PRESET)
+STAGE_DIR := build/stage
+EXAMPLES_DIR := build/examples
+JOBS ?= $(shell nproc 2>/dev/null || echo 2)
+CTEST_JOBS ?= 2
+ARGS ?=
+
+.PHONY: all deps configure build run test examples bench format clean
+
+all: build
+
+deps:
+	bash scripts/install-deps.sh
+
+configure: deps
+	cmake --preset $(PRESET)
+
+build: configure
+	cmake --build --preset $(PRESET) -j$(JOBS)
+
+run: build
+	exec $(BUILD_DIR)/bin/modelmux serve $(ARGS)
+
+# The examples are built against the installed package before the tests run, so that the output
+# of `make test` ends with ctest's summary.
+examples: build
+	@if [ -f examples/CMakeLists.txt ]; then \
+	  set -e; \
+	  cmake --install $(BUILD_DIR) --prefix $(STAGE_DIR); \
+	  cmake -S examples -B $(EXAMPLES_DIR) -G Ninja -DCMAKE_BUILD_TYPE=Release \
+	    -DCMAKE_PREFIX_PATH=$(CURDIR)/$(STAGE_DIR); \
+	  cmake --build $(EXAMPLES_DIR) -j$(JOBS); \
+	else \
+	  echo "examples: examples/CMakeLists.txt does not exist yet; skipped"; \
+	fi
+
+test: build examples
+	ctest --preset $(PRESET) -j$(CTEST_JOBS) --output-on-failure
+
+bench: build
+	bash bench/run.sh
+
+format:
+	find src include tests examples bench \( -name '*.cpp' -o -name '*.hpp' \) -print0 2>/dev/null \
+	  | xargs -0 -r clang-format -i
+
+clean:
+	rm -rf $(BUILD_DIR) $(STAGE_DIR) $(EXAMPLES_DIR)

@@ -1,0 +1,95 @@
+#pragma once
+// The request and answer types of the SDK: plain values with no dependency beyond the standard
+// library. They mirror the OpenAI chat vocabulary (roles, finish reasons) whatever provider answers.
+
+#include <chrono>
+#include <cstdint>
+#include <map>
+#include <optional>
+#include <string>
+#include <vector>
+
+namespace modelmux::sdk {
+
+struct ToolCall {
+  std::string id;
+  std::string name;
+  std::string arguments;  // JSON text, as the model produced it
+};
+
+struct Message {
+  std::string role = "user";  // "system", "developer", "user", "assistant" or "tool"
+  std::string content;        // the text; may be empty for an assistant message with tool calls
+  // Images sent after the text: http(s) URLs or data: URLs ("data:image/png;base64,...").
+  std::vector<std::string> image_urls;
+  std::string name;                  // optional participant name
+  std::string tool_call_id;          // role "tool": the call this message answers
+  std::vector<ToolCall> tool_calls;  // role "assistant": calls the model made earlier
+};
+
+struct ChatOptions {
+  // "provider/model" ("openai/gpt-4o-mini", "sim/echo"), an alias from the config, or a bare
+  // name resolved by its family among the configured providers ("gpt-4o-mini").
+  std::string model;
+  std::vector<Message> messages;
+  std::optional<int> max_tokens;
+  std::optional<double> temperature;
+  std::optional<double> top_p;
+  std::optional<int64_t> seed;
+  std::vector<std::string> stop;
+  std::string tools;            // raw JSON array of OpenAI tool definitions; empty for none
+  std::string tool_choice;      // raw JSON ("\"auto\"", {"type":"function",...}); empty for none
+  std::string response_format;  // raw JSON object, e.g. {"type":"json_object"}; empty for none
+  std::string user;             // end-user id passed to the provider
+  // stream(): ask the provider for a final usage report (delivered in the last chunk and in the
+  // stream's result). Ignored by chat(), whose result always carries the usage reported.
+  bool include_usage = true;
+  // Request headers. Only simulator controls ("x-sim-status", "x-sim-ttft-ms", ... see
+  // docs/SIM.md) are used today, and only by simulator providers; other headers are ignored.
+  std::map<std::string, std::string> headers;
+  // The whole call, retries and fallbacks included. The call fails with kind "timeout" after it.
+  std::chrono::milliseconds timeout{600'000};
+};
+
+struct Usage {
+  int64_t prompt_tokens = 0;       // includes cached_tokens
+  int64_t completion_tokens = 0;   // includes reasoning_tokens
+  int64_t cached_tokens = 0;       // prompt tokens read from the provider's prompt cache
+  int64_t reasoning_tokens = 0;
+  [[nodiscard]] int64_t total() const { return prompt_tokens + completion_tokens; }
+  friend bool operator==(const Usage&, const Usage&) = default;
+};
+
+struct ChatResult {
+  std::string id;     // the provider's response id
+  std::string model;  // the model that answered, as the provider names it
+  std::string text;   // the answer (first choice)
+  std::string reasoning;  // reasoning text, where the provider returns it
+  // "stop", "length", "tool_calls", "content_filter", "error"; empty when the stream was stopped
+  // by the caller or the provider gave none.
+  std::string finish_reason;
+  std::vector<ToolCall> tool_calls;
+  std::optional<Usage> usage;  // absent when the provider reported none
+};
+
+// One increment of a streamed answer. Any field may be empty: the first chunk often carries only
+// the role, the last one only finish_reason or usage.
+struct StreamChunk {
+  std::string text;
+  std::string reasoning;
+  std::string finish_reason;
+  std::optional<Usage> usage;  // the final usage, in the last chunk (ChatOptions::include_usage)
+};
+
+}  // namespace modelmux::sdk
+
+#ifndef MODELMUX_BUILDING_SDK
+namespace modelmux {
+using sdk::ToolCall;
+using sdk::Message;
+using sdk::ChatOptions;
+using sdk::Usage;
+using sdk::ChatResult;
+using sdk::StreamChunk;
+}  // namespace modelmux
+#endif

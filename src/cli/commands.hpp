@@ -1,0 +1,51 @@
+#pragma once
+// The subcommands of the modelmux binary: flags and entry points.
+
+#include <CLI/CLI.hpp>
+#include <optional>
+#include <string>
+
+#include "cli/runtime.hpp"
+
+namespace modelmux::cli {
+
+struct ServeArgs {
+  ConfigOverrides config;
+  unsigned threads = 0;
+  bool no_access_log = false;
+};
+void AddServeFlags(CLI::App& cmd, ServeArgs& args);
+int RunServe(const ServeArgs& args);
+
+struct SimArgs {
+  std::string host = "127.0.0.1";
+  int port = 9090;
+  unsigned threads = 0;
+  int64_t ttft_ms = 0, latency_ms = 0, rpm = 0, tpm = 0, window_s = 60;
+  double tokens_per_s = 0, fail_rate = 0;
+  std::optional<uint64_t> seed;
+  int fail_status = 500;
+  std::optional<double> retry_after;
+  std::optional<int64_t> retry_after_ms;
+  std::string require_key;
+};
+void AddSimFlags(CLI::App& cmd, SimArgs& args);
+int RunSim(const SimArgs& args);
+
+struct ChatArgs {
+  ConfigOverrides config;
+  std::string model = "sim/echo";
+  std::string system;
+  std::optional<int64_t> max_tokens;
+  std::optional<double> temperature;
+  bool stream = false;
+  bool json = false;
+  std::string prompt;
+};
+void AddChatFlags(CLI::App& cmd, ChatArgs& args);
+int RunChat(const ChatArgs& args);
+
+// Prints "modelmux: <message>" to stderr and returns the exit code for it.
+int Fail(const Error& e);
+
+}  // namespace modelmux::cli

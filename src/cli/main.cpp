@@ -1,0 +1,43 @@
+// modelmux: the gateway, the simulator and the command-line client in one binary.
+// main only wires subcommands; each lives in its own file.
+
+#include <CLI/CLI.hpp>
+#include <cstdio>
+
+#include "cli/commands.hpp"
+
+int main(int argc, char** argv) {
+  using namespace modelmux::cli;
+  CLI::App app{"modelmux: one gateway, SDK and CLI for OpenAI, Anthropic, Gemini, Qwen, ERNIE, GLM, "
+               "DeepSeek, Moonshot, Bedrock, Azure and local models"};
+  app.set_version_flag("--version", std::string("modelmux ") + MODELMUX_VERSION);
+  app.require_subcommand(1);
+  app.fallthrough(false);
+
+  ServeArgs serve;
+  auto* serve_cmd = app.add_subcommand("serve", "Run the gateway (OpenAI-compatible HTTP API)");
+  AddServeFlags(*serve_cmd, serve);
+
+  SimArgs sim;
+  auto* sim_cmd = app.add_subcommand("sim", "Run the provider simulator (for tests and benchmarks)");
+  AddSimFlags(*sim_cmd, sim);
+
+  ChatArgs chat;
+  auto* chat_cmd = app.add_subcommand("chat", "Send one chat request and print the answer");
+  AddChatFlags(*chat_cmd, chat);
+
+  try {
+    app.parse(argc, argv);
+  } catch (const CLI::ParseError& e) {
+    return app.exit(e);
+  }
+  try {
+    if (serve_cmd->parsed()) return RunServe(serve);
+    if (sim_cmd->parsed()) return RunSim(sim);
+    if (chat_cmd->parsed()) return RunChat(chat);
+  } catch (const std::exception& e) {
+    std::fprintf(stderr, "modelmux: %s\n", e.what());
+    return 1;
+  }
+  return 0;
+}

@@ -1,0 +1,124 @@
+// `modelmux serve`: the gateway.
+
+#include <boost/asio/co_spawn.hpp>
+#include <boost/asio/detached.hpp>
+#include <boost/asio/signal_set.hpp>
+#include <boost/asio/steady_timer.hpp>
+#include <boost/asio/use_awaitable.hpp>
+#include <cstdio>
+
+#include "cli/commands.hpp"
+#include "gateway/gateway.hpp"
+
+namespace modelmux::cli {
+
+namespace asio = boost::asio;
+
+int Fail(const Error& e) {
+  std::fprintf(stderr, "modelmux: %s\n", e.message.c_str());
+  return e.kind == ErrorKind::kInvalidRequest ? 2 : 1;
+}
+
+void AddServeFlags(CLI::App& cmd, ServeArgs& a) {
+  cmd.add_option("--config", a.config.config_file, "YAML config file (env MODELMUX_CONFIG)");
+  cmd.add_option("--host", a.config.host, "Listen address (default 127.0.0.1; env MODELMUX_HOST)");
+  cmd.add_option("--port", a.config.port, "Listen port, 0 for a free one (default 8080)")
+      ->check(CLI::Range(0, 65535));
+  cmd.add_option("--data-dir", a.config.data_dir, "State directory (default ./modelmux-data)");
+  cmd.add_option("--log-format", a.config.log_format, "json (default) or human")
+      ->check(CLI::IsMember({"json", "human"}));
+  cmd.add_option("--threads", a.threads, "Event loops (default: the CPUs this process may use)");
+  cmd.add_flag("--no-access-log", a.no_access_log, "Do not log one record per request");
+}
+
+namespace {
+
+net::ServerOptions ServerOptionsFrom(const routing::Config& cfg, gateway::Gateway* gw) {
+  net::ServerOptions so;
+  so.host = cfg.server.host;
+  so.port = cfg.server.port;
+  so.header_limit = cfg.server.limits.headers;
+  so.header_timeout = cfg.server.header_timeout;
+  so.idle_timeout = cfg.server.idle_timeout;
+  so.max_connections_per_ip = cfg.server.max_connections_per_ip;
+  so.body_limit = [gw](std::string_view path) { return gw->BodyLimit(path); };
+  return so;
+}
+
+asio::awaitable<void> Drain(net::Server* server, net::EventLoops* loops,
+                            std::chrono::milliseconds timeout) {
+  server->StopAccepting();
+  auto until = std::chrono::steady_clock::now() + timeout;
+  asio::steady_timer t(co_await asio::this_coro::executor);
+  while (server->in_flight() > 0 && std::chrono::steady_clock::now() < until) {
+    t.expires_after(std::chrono::milliseconds(50));
+    co_await t.async_wait(asio::use_awaitable);
+  }
+  loops->Stop();
+}
+
+}  // namespace
+
+int RunServe(const ServeArgs& args) {
+  auto cfg = LoadConfig(args.config, true);
+  if (!cfg.ok()) return Fail(cfg.error());
+  auto config = *cfg;
+  const unsigned threads = args.threads ? args.threads : config->server.threads;
+  net::EventLoops loops(threads);
+
+  auto rt = Runtime::Start(config, loops);
+  if (!rt.ok()) return Fail(rt.error());
+  auto& runtime = **rt;
+
+  gateway::GatewayOptions gopt;
+  gopt.log_format = config->server.log_format == routing::LogFormat::kHuman
+                        ? telemetry::LogFormat::kHuman
+                        : telemetry::LogFormat::kJson;
+  gopt.access_log = !args.no_access_log;
+  gateway::Gateway gw(runtime.router(), gopt);
+  net::Server server(loops, ServerOptionsFrom(*config, &gw),
+                     [&gw](net::ServerRequest& r, net::ResponseWriter& w) { return gw.Handle(r, w); });
+  if (auto st = server.Listen(); !st.ok()) return Fail(st.error());
+
+  if (runtime.simulator_running() && config->using_simulator) {
+    std::printf(
+        "no provider key found in the environment: serving the built-in simulator (models sim/*)\n");
+  }
+  std::printf("listening on %s:%u\n", server.host().c_str(), server.port());
+  std::fflush(stdout);
+
+  // SIGTERM / SIGINT: drain. SIGHUP: reload the config file; a bad file keeps the old config.
+  asio::signal_set stop_signals(loops.loop(0), SIGTERM, SIGINT);
+  asio::signal_set hup(loops.loop(0), SIGHUP);
+  const auto drain_timeout = config->server.drain_timeout;
+  stop_signals.async_wait([&](const boost::system::error_code& ec, int) {
+    if (ec) return;
+    asio::co_spawn(loops.loop(0), Drain(&server, &loops, drain_timeout), asio::detached);
+  });
+  std::function<void(const boost::system::error_code&, int)> on_hup =
+      [&](const boost::system::error_code& ec, int) {
+        if (ec) return;
+        auto next = LoadConfig(args.config, true);
+        if (next.ok()) {
+          auto router = runtime.Rebuild(*next);
+          if (router.ok()) {
+            gw.SetRouter(*router);
+            std::fprintf(stderr, "modelmux: configuration reloaded\n");
+          } else {
+            std::fprintf(stderr, "modelmux: reload refused, keeping the old config: %s\n",
+                         router.error().message.c_str());
+          }
+        } else {
+          std::fprintf(stderr, "modelmux: reload refused, keeping the old config: %s\n",
+                       next.error().message.c_str());
+        }
+        hup.async_wait(on_hup);
+      };
+  hup.async_wait(on_hup);
+
+  loops.Start();
+  loops.Join();
+  return 0;
+}
+
+}  // namespace modelmux::cli

@@ -1,0 +1,347 @@
+#include "gateway/gateway.hpp"
+
+#include <boost/asio/as_tuple.hpp>
+#include <boost/asio/co_spawn.hpp>
+#include <boost/asio/detached.hpp>
+#include <boost/asio/experimental/awaitable_operators.hpp>
+#include <boost/asio/experimental/channel.hpp>
+#include <boost/asio/steady_timer.hpp>
+#include <boost/asio/this_coro.hpp>
+#include <boost/asio/use_awaitable.hpp>
+#include <random>
+
+#include "core/sse.hpp"
+#include "dialects/openai/errors.hpp"
+#include "dialects/openai/fast_path.hpp"
+#include "dialects/openai/request.hpp"
+#include "gateway/gateway_metrics.hpp"
+
+namespace modelmux::gateway {
+
+namespace asio = boost::asio;
+using asio::awaitable;
+using Clock = std::chrono::steady_clock;
+constexpr auto kNoThrow = asio::as_tuple(asio::use_awaitable);
+
+struct Gateway::Exchange {
+  net::ServerRequest& req;
+  net::ResponseWriter& writer;
+  std::shared_ptr<const routing::Router> router;
+  RequestContext ctx;
+  telemetry::RequestRecord record;
+  std::string model_label = "unknown";
+};
+
+namespace {
+
+std::string NewRequestId() {
+  thread_local std::mt19937_64 rng{std::random_device{}()};
+  static constexpr char kHex[] = "0123456789abcdef";
+  uint64_t a = rng(), b = rng();
+  std::string id = "req-";
+  for (int i = 0; i < 16; ++i) id += kHex[(a >> (i * 4)) & 15];
+  for (int i = 0; i < 8; ++i) id += kHex[(b >> (i * 4)) & 15];
+  return id;
+}
+
+// A caller's x-request-id is kept when it is short and plain; otherwise we make our own.
+std::string AcceptRequestId(std::string_view given) {
+  if (given.empty() || given.size() > 128) return NewRequestId();
+  for (char c : given) {
+    if (!(std::isalnum(static_cast<unsigned char>(c)) || c == '-' || c == '_' || c == '.' ||
+          c == ':')) {
+      return NewRequestId();
+    }
+  }
+  return std::string(given);
+}
+
+net::Headers BaseHeaders(const Gateway::Exchange& ex, std::string_view content_type) {
+  net::Headers h;
+  h.Add("content-type", std::string(content_type));
+  h.Add("x-request-id", ex.ctx.request_id);
+  return h;
+}
+
+awaitable<void> SendJson(Gateway::Exchange& ex, int status, std::string body) {
+  ex.record.status = status;
+  (void)co_await ex.writer.Send(status, BaseHeaders(ex, "application/json"), std::move(body));
+}
+
+awaitable<void> SendError(Gateway::Exchange& ex, const Error& e,
+                          const net::Headers* upstream_headers = nullptr) {
+  ex.record.status = e.HttpStatus();
+  ex.record.error_code = e.code.empty() ? std::string(ErrorKindName(e.kind)) : e.code;
+  ex.record.error_message = e.message;
+  if (ex.writer.started()) co_return;
+  auto h = BaseHeaders(ex, "application/json");
+  if (upstream_headers) {
+    for (const char* name : {"retry-after", "retry-after-ms"}) {
+      if (auto v = upstream_headers->Get(name); !v.empty()) h.Add(name, std::string(v));
+    }
+  } else if (e.retry_after) {
+    h.Add("retry-after", std::to_string((e.retry_after->count() + 999) / 1000));
+  }
+  (void)co_await ex.writer.Send(e.HttpStatus(), std::move(h), dialects::openai::EncodeError(e));
+}
+
+// The first piece of an upstream stream, read while the caller gets SSE comment heartbeats.
+// The read runs in its own coroutine so that a heartbeat never interrupts it.
+awaitable<Result<std::string>> FirstPieceWithHeartbeats(std::shared_ptr<net::ClientResponse> resp,
+                                                       net::ResponseWriter& writer,
+                                                       std::chrono::milliseconds interval) {
+  auto exec = co_await asio::this_coro::executor;
+  using Channel =
+      asio::experimental::channel<void(boost::system::error_code, std::optional<Result<std::string>>)>;
+  auto ch = std::make_shared<Channel>(exec, 1);
+  asio::co_spawn(
+      exec,
+      [](std::shared_ptr<net::ClientResponse> r, std::shared_ptr<Channel> c) -> awaitable<void> {
+        auto piece = co_await r->ReadSome();
+        Result<std::string> out = piece.ok() ? Result<std::string>(std::string(*piece))
+                                             : Result<std::string>(std::move(piece).error());
+        c->try_send(boost::system::error_code{}, std::optional<Result<std::string>>(std::move(out)));
+      }(resp, ch),
+      asio::detached);
+  asio::steady_timer timer(exec);
+  while (true) {
+    using namespace asio::experimental::awaitable_operators;
+    timer.expires_after(interval);
+    auto which = co_await (ch->async_receive(kNoThrow) || timer.async_wait(kNoThrow));
+    if (which.index() == 0) {
+      auto [ec, result] = std::get<0>(std::move(which));
+      if (ec || !result) {
+        resp->Cancel();
+        co_return Error{ErrorKind::kCancelled, "cancelled"};
+      }
+      co_return std::move(*result);
+    }
+    auto st = co_await writer.Write(": keep-alive\n\n");
+    if (!st.ok()) {
+      resp->Cancel();  // the caller is gone: end the upstream call and the reader with it
+      co_return st.error();
+    }
+  }
+}
+
+}  // namespace
+
+Gateway::Gateway(std::shared_ptr<const routing::Router> router, GatewayOptions options)
+    : router_(std::move(router)),
+      options_(options),
+      metrics_(std::make_unique<GatewayMetrics>(registry_)),
+      log_(options.log_format, options.access_log) {}
+
+Gateway::~Gateway() = default;
+
+void Gateway::SetRouter(std::shared_ptr<const routing::Router> router) {
+  router_.store(std::move(router));
+}
+
+std::shared_ptr<const routing::Router> Gateway::router() const { return router_.load(); }
+
+size_t Gateway::BodyLimit(std::string_view path) const {
+  const auto& limits = router()->config().server.limits;
+  if (path == "/v1/chat/completions" || path == "/v1/messages") return limits.chat_body;
+  if (path.rfind("/v1/files", 0) == 0) return limits.files_body;
+  return limits.default_body;
+}
+
+awaitable<void> Gateway::Handle(net::ServerRequest& req, net::ResponseWriter& writer) {
+  Exchange ex{req, writer, router(), {}, {}};
+  ex.ctx.request_id = AcceptRequestId(req.headers.Get("x-request-id"));
+  ex.ctx.start = req.received;
+  ex.ctx.deadline = req.received + ex.router->config().router.timeout;
+  ex.record.request_id = ex.ctx.request_id;
+  ex.record.method = req.method;
+  ex.record.path = std::string(req.path());
+  ex.record.start = std::chrono::system_clock::now();
+  metrics_->in_flight.Add(1);
+
+  const std::string_view path = req.path();
+  const bool post = req.method == "POST";
+  const bool get = req.method == "GET" || req.method == "HEAD";
+  bool api = true;
+  if (path == "/v1/chat/completions" && post) {
+    co_await ChatCompletions(ex, false);
+  } else if (path == "/v1/completions" && post) {
+    co_await ChatCompletions(ex, true);
+  } else if (path == "/v1/models" && get) {
+    co_await Models(ex);
+  } else if (path == "/healthz" && get) {
+    api = false;
+    co_await SendJson(ex, 200, R"({"status":"ok"})");
+  } else if (path == "/readyz" && get) {
+    api = false;
+    co_await SendJson(ex, 200, R"({"status":"ok"})");
+  } else if (path == "/metrics" && get) {
+    api = false;
+    ex.record.status = 200;
+    co_await writer.Send(200, BaseHeaders(ex, "text/plain; version=0.0.4"), registry_.Render());
+  } else if (path == "/v1/chat/completions" || path == "/v1/completions" || path == "/v1/models" ||
+             path == "/healthz" || path == "/readyz" || path == "/metrics") {
+    Error e = InvalidRequest("method " + req.method + " is not allowed on " + std::string(path));
+    e.code = "method_not_allowed";
+    ex.record.status = 405;
+    auto h = BaseHeaders(ex, "application/json");
+    h.Add("allow", path == "/v1/chat/completions" || path == "/v1/completions" ? "POST" : "GET");
+    co_await writer.Send(405, std::move(h), dialects::openai::EncodeError(e));
+  } else {
+    co_await SendError(ex, NotFound("no route for " + std::string(path), "unknown_url"));
+  }
+  metrics_->in_flight.Add(-1);
+
+  if (api) {
+    ex.record.latency = Clock::now() - req.received;
+    metrics_->Record(ex.model_label, ex.record);
+    log_.Write(ex.record);
+  }
+}
+
+awaitable<void> Gateway::Models(Exchange& ex) {
+  std::string body = R"({"object":"list","data":[)";
+  bool first = true;
+  for (const auto& id : routing::ListModels(ex.router->config())) {
+    if (!first) body += ',';
+    first = false;
+    auto slash = id.find('/');
+    std::string owner = slash == std::string::npos ? "modelmux" : id.substr(0, slash);
+    body += R"({"id":")" + telemetry::JsonEscape(id) + R"(","object":"model","created":0,"owned_by":")" +
+            telemetry::JsonEscape(owner) + R"("})";
+  }
+  body += "]}";
+  co_await SendJson(ex, 200, std::move(body));
+}
+
+awaitable<void> Gateway::ChatCompletions(Exchange& ex, bool legacy) {
+  namespace oa = dialects::openai;
+  auto& req = ex.req;
+  const auto& cfg = ex.router->config();
+
+  // Scan, not decode: the fast path reads only what it needs from the body.
+  std::string model;
+  bool stream = false, include_usage = false;
+  if (legacy) {
+    auto decoded = oa::DecodeCompletionRequest(req.body);
+    if (!decoded.ok()) co_return co_await SendError(ex, decoded.error());
+    model = decoded->model;
+    stream = decoded->stream;
+    include_usage = decoded->include_usage;
+    ex.record.prompt_chars = decoded->PromptChars();
+  } else {
+    auto scanned = oa::ScanChatRequest(req.body);
+    if (!scanned.ok()) co_return co_await SendError(ex, scanned.error());
+    model = std::move(scanned->model);
+    stream = scanned->stream;
+    include_usage = scanned->include_usage;
+    ex.record.prompt_chars = scanned->prompt_chars;
+  }
+  ex.record.model = model;
+  ex.record.stream = stream;
+
+  auto plan = ex.router->MakePlan(model);
+  if (!plan.ok()) co_return co_await SendError(ex, plan.error());
+  ex.model_label = model;
+  const auto& provider = *plan->provider;
+  ex.record.provider = provider.spec().name;
+  ex.record.upstream_model = plan->resolved.model;
+
+  auto body = oa::RewriteForUpstream(req.body, plan->resolved.model, stream && !include_usage,
+                                     oa::kExtensionKeys);
+  if (!body.ok()) co_return co_await SendError(ex, body.error());
+
+  upstream::UpstreamCall call;
+  call.path = legacy ? "/completions" : "/chat/completions";
+  call.body = std::move(body).value();
+  routing::ForwardSimControls(req.headers, provider, call.headers);
+  if (stream) call.headers.Add("accept", "text/event-stream");
+
+  auto sent = co_await provider.Send(std::move(call), ex.ctx);
+  if (!sent.ok()) {
+    metrics_->upstream_errors.With({provider.spec().name, std::string(ErrorKindName(sent.error().kind))}).Inc();
+    co_return co_await SendError(ex, sent.error());
+  }
+  std::shared_ptr<net::ClientResponse> resp = std::move(sent).value();
+
+  if (resp->status() != 200) {
+    auto err_body = co_await resp->ReadAll(1 << 20);
+    Error e = oa::DecodeError(resp->status(), err_body.ok() ? *err_body : std::string_view{},
+                              provider.spec().name);
+    metrics_->upstream_errors.With({provider.spec().name, std::string(ErrorKindName(e.kind))}).Inc();
+    co_return co_await SendError(ex, e, &resp->headers());
+  }
+
+  if (!stream) {
+    auto all = co_await resp->ReadAll(64 << 20);
+    if (!all.ok()) co_return co_await SendError(ex, all.error());
+    ex.record.usage = oa::ScanUsage(*all);
+    co_return co_await SendJson(ex, 200, std::move(all).value());
+  }
+
+  // Streamed: forward event by event; drop the usage chunk the caller did not ask for.
+  auto h = BaseHeaders(ex, "text/event-stream");
+  h.Add("cache-control", "no-cache");
+  ex.record.status = 200;
+  if (!(co_await ex.writer.StartStream(200, std::move(h))).ok()) co_return;
+
+  SseParser parser;
+  std::vector<SseEvent> events;
+  std::string out;
+  bool done = false, first = true;
+  while (!done) {
+    Result<std::string> owned = std::string();
+    std::string_view piece;
+    if (first) {
+      owned = co_await FirstPieceWithHeartbeats(resp, ex.writer, cfg.server.heartbeat_interval);
+      if (owned.ok()) piece = *owned;
+      first = false;
+    } else {
+      auto p = co_await resp->ReadSome();
+      if (p.ok()) {
+        piece = *p;
+      } else {
+        owned = std::move(p).error();
+      }
+    }
+    if (!owned.ok()) {
+      if (owned.error().kind == ErrorKind::kCancelled) co_return;
+      Error e = std::move(owned).error();
+      std::string ev = "data: " + oa::EncodeError(e) + "\n\n";
+      (void)co_await ex.writer.Write(ev);
+      ex.record.error_code = "stream_interrupted";
+      ex.record.error_message = e.message;
+      ex.writer.Abort();
+      co_return;
+    }
+    if (piece.empty()) break;
+    if (!parser.Feed(piece, events)) break;
+    out.clear();
+    for (const auto& ev : events) {
+      if (ev.data == "[DONE]") {
+        done = true;
+        out += "data: [DONE]\n\n";
+        break;
+      }
+      if (ev.data.find("\"usage\"") != std::string::npos) {
+        if (auto u = oa::ScanUsage(ev.data)) ex.record.usage = u;
+        if (!include_usage && oa::IsUsageOnlyChunk(ev.data)) continue;
+      }
+      AppendSseEvent(out, ev.data, ev.event);
+    }
+    events.clear();
+    if (!out.empty() && !(co_await ex.writer.Write(out)).ok()) co_return;  // caller gone
+  }
+  if (!done) {
+    // The upstream ended without its terminator: say so in-band, never pretend it finished.
+    Error e;
+    e.kind = ErrorKind::kUpstreamError;
+    e.code = "stream_cut";
+    e.message = "the upstream stream ended before it was complete";
+    ex.record.error_code = e.code;
+    ex.record.error_message = e.message;
+    (void)co_await ex.writer.Write("data: " + oa::EncodeError(e) + "\n\n");
+  }
+  (void)co_await ex.writer.Finish();
+}
+
+}  // namespace modelmux::gateway

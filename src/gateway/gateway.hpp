@@ -1,0 +1,55 @@
+#pragma once
+// The gateway's HTTP handlers: the OpenAI-compatible /v1 surface, health, readiness and metrics.
+// One Gateway serves every event loop; its router snapshot is swapped atomically on reload.
+
+#include <atomic>
+#include <boost/asio/awaitable.hpp>
+#include <memory>
+
+#include "net/server.hpp"
+#include "routing/router.hpp"
+#include "telemetry/metrics.hpp"
+#include "telemetry/request_log.hpp"
+
+namespace modelmux::gateway {
+
+struct GatewayMetrics;
+
+struct GatewayOptions {
+  telemetry::LogFormat log_format = telemetry::LogFormat::kJson;
+  bool access_log = true;
+};
+
+class Gateway {
+ public:
+  Gateway(std::shared_ptr<const routing::Router> router, GatewayOptions options);
+  ~Gateway();
+  Gateway(const Gateway&) = delete;
+  Gateway& operator=(const Gateway&) = delete;
+
+  // The net::Handler of the gateway.
+  boost::asio::awaitable<void> Handle(net::ServerRequest& request, net::ResponseWriter& writer);
+
+  // Swaps in a new router (configuration reload). Requests in flight keep the old one.
+  void SetRouter(std::shared_ptr<const routing::Router> router);
+  [[nodiscard]] std::shared_ptr<const routing::Router> router() const;
+
+  // Body limit for a path, from the current configuration.
+  [[nodiscard]] size_t BodyLimit(std::string_view path) const;
+
+  [[nodiscard]] telemetry::Registry& registry() { return registry_; }
+
+  struct Exchange;  // per-request state of one call
+
+ private:
+  boost::asio::awaitable<void> ChatCompletions(Exchange& ex, bool legacy);
+  boost::asio::awaitable<void> Models(Exchange& ex);
+
+  std::atomic<std::shared_ptr<const routing::Router>> router_;
+  GatewayOptions options_;
+  telemetry::Registry registry_;
+  std::unique_ptr<GatewayMetrics> metrics_;
+  telemetry::RequestLog log_;
+};
+
+}  // namespace modelmux::gateway

@@ -1,0 +1,53 @@
+#pragma once
+// Every metric the gateway's handlers export, declared in one place. Names, labels and meanings
+// are listed in docs/OBSERVABILITY.md.
+
+#include "telemetry/metrics.hpp"
+#include "telemetry/request_log.hpp"
+
+namespace modelmux::gateway {
+
+struct GatewayMetrics {
+  explicit GatewayMetrics(telemetry::Registry& r)
+      : requests(r.AddCounter("modelmux_requests_total",
+                              "Requests answered, by model (as the caller named it), provider and "
+                              "HTTP status.",
+                              {"model", "provider", "status"})),
+        latency(r.AddHistogram("modelmux_request_duration_seconds",
+                               "Time from the request head to the end of the response.",
+                               {"model", "provider"}, telemetry::LatencyBuckets())),
+        tokens(r.AddCounter("modelmux_tokens_total", "Tokens reported by providers, by kind.",
+                            {"model", "provider", "kind"})),
+        upstream_errors(r.AddCounter("modelmux_upstream_errors_total",
+                                     "Upstream calls that failed, by provider and error kind.",
+                                     {"provider", "kind"})),
+        in_flight(r.AddGauge("modelmux_requests_in_flight", "Requests being handled now.", {})
+                      .With({})) {}
+
+  void Record(const std::string& model, const telemetry::RequestRecord& rec) {
+    const std::string status = std::to_string(rec.status);
+    requests.With({model, rec.provider, status}).Inc();
+    latency.With({model, rec.provider}).Observe(rec.latency.count());
+    if (rec.usage) {
+      tokens.With({model, rec.provider, "prompt"}).Inc(static_cast<double>(rec.usage->prompt_tokens));
+      tokens.With({model, rec.provider, "completion"})
+          .Inc(static_cast<double>(rec.usage->completion_tokens));
+      if (rec.usage->cache_read_tokens) {
+        tokens.With({model, rec.provider, "cache_read"})
+            .Inc(static_cast<double>(rec.usage->cache_read_tokens));
+      }
+      if (rec.usage->reasoning_tokens) {
+        tokens.With({model, rec.provider, "reasoning"})
+            .Inc(static_cast<double>(rec.usage->reasoning_tokens));
+      }
+    }
+  }
+
+  telemetry::CounterFamily& requests;
+  telemetry::HistogramFamily& latency;
+  telemetry::CounterFamily& tokens;
+  telemetry::CounterFamily& upstream_errors;
+  telemetry::Gauge& in_flight;
+};
+
+}  // namespace modelmux::gateway

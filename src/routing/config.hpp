@@ -1,0 +1,206 @@
+#pragma once
+// The gateway's configuration: an immutable snapshot loaded from one YAML file (docs/CONFIG.md).
+//
+// A Config is a plain value: copy it, adjust the copy (e.g. ApplyEnvironmentDiscovery in
+// "routing/config_env.hpp"), then publish it as std::shared_ptr<const Config>; a reload builds a
+// new snapshot and swaps the pointer. Nothing in a Config changes after publication, so snapshots
+// may be read from any thread without locking.
+//
+// Errors: every parse or validation failure is an Error with kind kInvalidRequest, code
+// "config_invalid", `param` set to the key path at fault (e.g. "server.port",
+// "models[1].deployments[0].provider") and a message starting with "config: ". Messages never carry
+// secret values: a value that came from `${VAR}` or `${file:...}` is shown by its template.
+
+#include <chrono>
+#include <cstdint>
+#include <functional>
+#include <map>
+#include <memory>
+#include <optional>
+#include <string>
+#include <string_view>
+#include <vector>
+
+#include "core/result.hpp"
+
+namespace modelmux::routing {
+
+// Reads one environment variable; nullopt when unset. Injected so tests never read the real
+// environment.
+using EnvLookup = std::function<std::optional<std::string>(std::string_view)>;
+
+// The process environment (getenv). Safe to call from any thread as long as nobody calls setenv.
+[[nodiscard]] EnvLookup ProcessEnvironment();
+
+enum class LogFormat { kJson, kHuman };
+
+struct BodyLimits {
+  uint64_t chat_body = 32ull << 20;    // /v1/chat/completions, /v1/messages
+  uint64_t files_body = 200ull << 20;  // /v1/files
+  uint64_t default_body = 1ull << 20;  // every other path
+  uint64_t headers = 64ull << 10;      // the whole header block
+};
+
+struct ServerConfig {
+  std::string host = "127.0.0.1";
+  uint16_t port = 8080;
+  unsigned threads = 0;  // 0 = the CPUs in the process's affinity mask
+  std::string data_dir = "./modelmux-data";
+  std::chrono::milliseconds header_timeout{30'000};
+  std::chrono::milliseconds idle_timeout{75'000};
+  std::chrono::milliseconds drain_timeout{20'000};
+  std::chrono::milliseconds heartbeat_interval{15'000};  // SSE comment while waiting for tokens
+  uint32_t max_connections_per_ip = 4096;
+  BodyLimits limits;
+  LogFormat log_format = LogFormat::kJson;
+};
+
+// The dialect family of a provider.
+enum class ProviderType {
+  kOpenAi,
+  kAzure,
+  kAnthropic,
+  kGemini,
+  kQianfan,
+  kDashscope,
+  kZhipu,
+  kDeepseek,
+  kMoonshot,
+  kBedrock,
+  kHunyuan,
+  kOllama,
+  kVllm,
+  kSim,
+};
+
+// "openai", "azure", ... as written in the config.
+[[nodiscard]] std::string_view ProviderTypeName(ProviderType type);
+[[nodiscard]] std::optional<ProviderType> ParseProviderType(std::string_view name);
+// The public endpoint a provider of this type uses when the config names none; empty when the type
+// has no fixed endpoint (azure, vllm, bedrock without a region, sim = in-process).
+[[nodiscard]] std::string DefaultBaseUrl(ProviderType type);
+
+struct ProviderTimeouts {
+  std::chrono::milliseconds connect{5'000};
+  std::chrono::milliseconds first_byte{120'000};
+  std::chrono::milliseconds idle{120'000};  // between two reads of a body or stream
+  std::chrono::milliseconds total{600'000};
+};
+
+struct TlsConfig {
+  std::string ca_file;      // PEM bundle replacing the system store; empty = system store
+  std::string client_cert;  // PEM client certificate (mutual TLS), with client_key
+  std::string client_key;
+  bool verify = true;
+};
+
+struct ProviderConfig {
+  std::string name;  // the key under `providers:`; used in "name/model" and in deployments
+  ProviderType type = ProviderType::kOpenAi;
+  std::string base_url;  // empty only for the in-process simulator
+  std::string api_key;   // secret: never log, never put in an error
+  // Where api_key came from, for diagnostics: the environment variable's name
+  // ("OPENAI_API_KEY"), "file:/path", "config" (a literal), or empty when there is no key.
+  std::string api_key_source;
+  std::string secret_key;  // secret: Qianfan secret key, AWS secret access key
+  std::string secret_key_source;
+  std::string session_token;                   // secret: AWS session token
+  std::string region;                          // bedrock (AWS region)
+  std::string api_version;                     // azure
+  std::map<std::string, std::string> headers;  // extra headers sent upstream (may hold secrets)
+  std::vector<std::string> models;             // models offered, for /v1/models and resolution
+  ProviderTimeouts timeouts;
+  TlsConfig tls;
+  bool allow_caller_headers = false;  // forward callers' provider credentials (pass-through)
+};
+
+struct Deployment {
+  std::string provider;  // a provider name in Config::providers
+  std::string model;     // the upstream model name
+  uint32_t weight = 1;
+  std::optional<uint64_t> rpm;  // requests per minute this deployment accepts
+  std::optional<uint64_t> tpm;  // tokens per minute
+};
+
+struct ModelAlias {
+  std::string name;                     // what callers send as `model`
+  std::vector<Deployment> deployments;  // at least one
+};
+
+struct RouterConfig {
+  std::chrono::milliseconds timeout{600'000};  // whole-call deadline, retries included
+  uint32_t num_retries = 2;
+};
+
+enum class CacheBackend { kMemory, kSqlite, kRedis, kTiered };
+
+struct CacheConfig {
+  bool enabled = true;
+  CacheBackend backend = CacheBackend::kTiered;  // memory in front of SQLite (or Redis)
+  std::chrono::milliseconds ttl{3'600'000};
+  uint64_t max_bytes = 256ull << 20;  // memory tier
+};
+
+struct RedisConfig {
+  std::string url;  // redis://[user:password@]host:port[/db] or rediss://...; empty = no Redis
+  std::string url_source;
+};
+
+struct AuthConfig {
+  std::string master_key;  // secret; empty = callers need no key
+  std::string master_key_source;
+};
+
+struct LimitsConfig {};  // gateway-wide rate limits: reserved, no keys yet
+
+struct TelemetryConfig {
+  bool log_bodies = false;      // request/response bodies in the request log
+  bool metrics_public = false;  // /metrics without the master key
+};
+
+struct BatchConfig {};  // batch runner defaults: reserved, no keys yet
+
+struct Config {
+  std::string origin = "<default>";  // the file it was loaded from
+  ServerConfig server;
+  std::vector<ProviderConfig> providers;  // in file order, then discovered ones
+  std::vector<ModelAlias> models;         // aliases in file order, then `model_list` ones
+  RouterConfig router;
+  CacheConfig cache;
+  RedisConfig redis;
+  AuthConfig auth;
+  LimitsConfig limits;
+  TelemetryConfig telemetry;
+  BatchConfig batch;
+  // True when the only providers are the built-in simulator (set by ApplyEnvironmentDiscovery).
+  bool using_simulator = false;
+
+  // The embedded defaults: no providers, no aliases.
+  [[nodiscard]] static Config Default();
+
+  // nullptr when absent. Pointers stay valid while the Config is not modified.
+  [[nodiscard]] const ProviderConfig* FindProvider(std::string_view name) const;
+  [[nodiscard]] const ModelAlias* FindAlias(std::string_view name) const;
+};
+
+// Parses a whole config file's text. `origin` names it in error messages (a path or "<inline>").
+// Cross-references (a deployment naming a provider that only the environment will bring) are
+// checked later, by ValidateConfig.
+[[nodiscard]] Result<std::shared_ptr<const Config>> ParseConfig(std::string_view yaml_text,
+                                                                const EnvLookup& env,
+                                                                std::string_view origin);
+// Reads and parses `path`. A missing or unreadable file is an error naming the path.
+[[nodiscard]] Result<std::shared_ptr<const Config>> LoadConfigFile(const std::string& path,
+                                                                   const EnvLookup& env);
+
+// Checks what a single section cannot: every deployment names a configured provider, aliases are
+// unique. Called by ApplyEnvironmentDiscovery once the provider set is final.
+[[nodiscard]] Status ValidateConfig(const Config& config);
+
+// Scalar grammar, exposed for the CLI and tests. Durations: "250ms", "5s", "2m", "1h", combined
+// ("1m30s"), or a bare integer of milliseconds. Sizes: "64KiB", "32MiB", "1GiB", "1TiB", "10KB",
+// "5MB", "1GB" (decimal), "512B", or a bare integer of bytes.
+[[nodiscard]] std::optional<std::chrono::milliseconds> ParseDuration(std::string_view text);
+[[nodiscard]] std::optional<uint64_t> ParseSize(std::string_view text);
+
+}  // namespace modelmux::routing

@@ -1,0 +1,63 @@
+#pragma once
+// The Router owns one configuration snapshot and the providers built from it, and turns a model
+// name into a plan (which provider, which upstream model). Immutable once built; a reload builds
+// a new Router and swaps the pointer. It also offers the neutral call path used by the SDK and by
+// handlers whose caller dialect differs from the upstream's.
+
+#include <boost/asio/awaitable.hpp>
+#include <functional>
+#include <map>
+#include <memory>
+
+#include "core/chat.hpp"
+#include "core/request_context.hpp"
+#include "core/result.hpp"
+#include "net/headers.hpp"
+#include "routing/config.hpp"
+#include "routing/resolver.hpp"
+#include "upstream/provider.hpp"
+
+namespace modelmux::routing {
+
+struct Plan {
+  ResolvedModel resolved;
+  const upstream::Provider* provider = nullptr;  // owned by the Router
+};
+
+class Router {
+ public:
+  // Builds providers for every configured provider. Errors: a provider that cannot be used.
+  [[nodiscard]] static Result<std::shared_ptr<const Router>> Create(
+      std::shared_ptr<const Config> config);
+
+  [[nodiscard]] const Config& config() const { return *config_; }
+  [[nodiscard]] std::shared_ptr<const Config> config_ptr() const { return config_; }
+
+  // Model name -> plan. Errors: kNotFound (model_not_found).
+  [[nodiscard]] Result<Plan> MakePlan(std::string_view model) const;
+  [[nodiscard]] const upstream::Provider* FindProvider(std::string_view name) const;
+
+  // Neutral path: one call, decoded into the neutral response. `forward` headers (e.g. x-sim-*)
+  // reach providers that accept them.
+  boost::asio::awaitable<Result<ChatResponse>> Chat(ChatRequest request, RequestContext ctx,
+                                                    net::Headers forward = {}) const;
+
+  // Streams a call; `on_event` receives each neutral event in order (return an error to stop).
+  // Returns the final usage (if the provider reported one).
+  using EventSink = std::function<Status(const StreamEvent&)>;
+  boost::asio::awaitable<Result<std::optional<Usage>>> ChatStream(ChatRequest request,
+                                                                   RequestContext ctx,
+                                                                   EventSink on_event,
+                                                                   net::Headers forward = {}) const;
+
+ private:
+  explicit Router(std::shared_ptr<const Config> config) : config_(std::move(config)) {}
+  std::shared_ptr<const Config> config_;
+  std::map<std::string, std::unique_ptr<upstream::Provider>, std::less<>> providers_;
+};
+
+// Copies the x-sim-* headers of `from` when `provider` accepts simulator controls.
+void ForwardSimControls(const net::Headers& from, const upstream::Provider& provider,
+                        net::Headers& to);
+
+}  // namespace modelmux::routing

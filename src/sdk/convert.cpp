@@ -1,0 +1,135 @@
+#include "sdk/convert.hpp"
+
+namespace modelmux::sdk {
+namespace {
+
+::modelmux::Error BadRequest(std::string message, std::string param) {
+  return ::modelmux::InvalidRequest(std::move(message), std::move(param), "invalid_request");
+}
+
+}  // namespace
+
+::modelmux::Result<ChatRequest> ToCoreRequest(const ChatOptions& options, bool stream) {
+  if (options.model.empty()) return BadRequest("model is required", "model");
+  if (options.messages.empty()) return BadRequest("messages must not be empty", "messages");
+  ChatRequest req;
+  req.model = options.model;
+  req.messages.reserve(options.messages.size());
+  for (size_t i = 0; i < options.messages.size(); ++i) {
+    const auto& in = options.messages[i];
+    std::string at = "messages[" + std::to_string(i) + "]";
+    auto role = ParseRole(in.role);
+    if (!role) return BadRequest("unknown role '" + in.role + "'", at + ".role");
+    ::modelmux::Message m;
+    m.role = *role;
+    m.name = in.name;
+    m.tool_call_id = in.tool_call_id;
+    if (!in.content.empty() || (in.tool_calls.empty() && in.image_urls.empty())) {
+      ContentPart text;
+      text.type = PartType::kText;
+      text.text = in.content;
+      m.content.push_back(std::move(text));
+    }
+    for (const auto& url : in.image_urls) {
+      if (url.empty()) return BadRequest("empty image URL", at + ".image_urls");
+      ContentPart image;
+      image.type = PartType::kImage;
+      image.url = url;
+      m.content.push_back(std::move(image));
+    }
+    m.content_is_string = in.image_urls.empty();
+    for (const auto& tc : in.tool_calls) {
+      m.tool_calls.push_back(::modelmux::ToolCall{tc.id, tc.name, tc.arguments});
+    }
+    req.messages.push_back(std::move(m));
+  }
+  if (options.max_tokens) req.max_tokens = *options.max_tokens;
+  req.temperature = options.temperature;
+  req.top_p = options.top_p;
+  req.seed = options.seed;
+  req.stop = options.stop;
+  req.tools = options.tools;
+  req.tool_choice = options.tool_choice;
+  req.response_format = options.response_format;
+  req.user = options.user;
+  req.stream = stream;
+  req.include_usage = stream && options.include_usage;
+  return req;
+}
+
+net::Headers ToForwardHeaders(const std::map<std::string, std::string>& headers) {
+  net::Headers out;
+  for (const auto& [name, value] : headers) out.Add(name, value);
+  return out;
+}
+
+Usage FromCoreUsage(const ::modelmux::Usage& usage) {
+  Usage out;
+  out.prompt_tokens = usage.prompt_tokens;
+  out.completion_tokens = usage.completion_tokens;
+  out.cached_tokens = usage.cache_read_tokens;
+  out.reasoning_tokens = usage.reasoning_tokens;
+  return out;
+}
+
+Error FromCoreError(const ::modelmux::Error& error) {
+  Error out;
+  out.kind = std::string(ErrorKindName(error.kind));
+  out.http_status = error.HttpStatus();
+  out.message = error.message;
+  out.code = error.code;
+  out.param = error.param;
+  out.provider = error.provider;
+  out.provider_code = error.provider_code;
+  out.upstream_status = error.upstream_status;
+  out.retryable = error.Retry() == RetryClass::kRetry;
+  out.retry_after = error.retry_after;
+  return out;
+}
+
+ChatResult FromCoreResponse(const ChatResponse& response) {
+  ChatResult out;
+  out.id = response.id;
+  out.model = response.model;
+  if (!response.choices.empty()) {
+    const Choice& choice = response.choices.front();
+    out.text = choice.message.Text();
+    out.reasoning = choice.message.reasoning;
+    out.finish_reason = std::string(FinishReasonName(choice.finish_reason));
+    for (const auto& tc : choice.message.tool_calls) {
+      out.tool_calls.push_back(ToolCall{tc.id, tc.name, tc.arguments});
+    }
+  }
+  if (response.usage) out.usage = FromCoreUsage(*response.usage);
+  return out;
+}
+
+std::optional<StreamChunk> StreamAssembler::OnEvent(const StreamEvent& event) {
+  accumulator_.Add(event);
+  StreamChunk chunk;
+  bool any = false;
+  for (const auto& delta : event.deltas) {
+    if (delta.index != 0) continue;
+    chunk.text += delta.text;
+    chunk.reasoning += delta.reasoning;
+    if (delta.finish_reason != FinishReason::kNone) {
+      chunk.finish_reason = std::string(FinishReasonName(delta.finish_reason));
+    }
+    any = any || !delta.text.empty() || !delta.reasoning.empty() ||
+          delta.finish_reason != FinishReason::kNone;
+  }
+  if (event.usage) {
+    chunk.usage = FromCoreUsage(*event.usage);
+    any = true;
+  }
+  if (!any) return std::nullopt;
+  return chunk;
+}
+
+ChatResult StreamAssembler::Result(const std::optional<::modelmux::Usage>& final_usage) const {
+  ChatResult out = FromCoreResponse(accumulator_.Response());
+  if (final_usage) out.usage = FromCoreUsage(*final_usage);
+  return out;
+}
+
+}  // namespace modelmux::sdk

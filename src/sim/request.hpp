@@ -1,0 +1,80 @@
+#pragma once
+// Parsing of the OpenAI request bodies the simulator answers, straight from Boost.JSON (an
+// independent implementation: it does not share code with src/dialects/openai, so tests catch
+// mistakes on either side), and the reply plan computed from a parsed request. Pure.
+
+#include <cstdint>
+#include <optional>
+#include <string>
+#include <string_view>
+#include <vector>
+
+#include "core/result.hpp"
+
+namespace modelmux::sim {
+
+enum class Endpoint { kChat, kCompletions, kEmbeddings };
+
+struct SimMessage {
+  std::string role;
+  std::string text;          // text parts joined with '\n'
+  int64_t extra_tokens = 0;  // images, audio, tool calls
+};
+
+struct SimRequest {
+  Endpoint endpoint = Endpoint::kChat;
+  std::string model;
+  bool stream = false;
+  bool include_usage = false;
+  std::optional<int64_t> max_tokens;  // max_tokens or max_completion_tokens
+  std::vector<SimMessage> messages;   // legacy prompt: one "user" message
+  std::string last_user_text;
+  int64_t prompt_tokens = 0;
+  std::string tool_to_call;  // empty: answer with text
+  // Embeddings.
+  std::vector<std::string> inputs;
+  int64_t dimensions = 0;
+  bool base64 = false;
+};
+
+// Parses a body for `endpoint`. `fallback_model` is used when the body names none (Azure
+// deployments). Errors are kInvalidRequest with an OpenAI-style message, param and code.
+[[nodiscard]] Result<SimRequest> ParseRequest(Endpoint endpoint, std::string_view body,
+                                              std::string_view fallback_model = {});
+
+// Prompt tokens of chat messages: sum of CountTokens(text) + 4 + extra_tokens per message.
+[[nodiscard]] int64_t PromptTokens(const std::vector<SimMessage>& messages);
+
+inline constexpr int64_t kDefaultChatTokens = 32;  // natural length of generated chat replies
+inline constexpr int64_t kLegacyMaxTokens = 16;    // OpenAI's default max_tokens for /completions
+inline constexpr int64_t kDefaultDimensions = 64;
+inline constexpr int64_t kMaxDimensions = 4096;
+inline constexpr int64_t kMaxOutputTokens = 4096;
+
+struct SimToolCall {
+  std::string id;
+  std::string name;
+  std::string arguments;               // JSON text
+  std::vector<std::string> fragments;  // arguments split for streaming (3 or more)
+};
+
+struct ReplyPlan {
+  std::vector<std::string> pieces;  // one per completion token
+  std::optional<SimToolCall> tool_call;
+  std::string finish_reason;  // "stop", "length" or "tool_calls"
+  int64_t prompt_tokens = 0;
+  int64_t completion_tokens = 0;
+};
+
+// True for "sim/echo" and any model whose name contains "echo".
+[[nodiscard]] bool IsEchoModel(std::string_view model);
+
+// What to answer. `natural_tokens` overrides the length of generated (non-echo) text.
+[[nodiscard]] ReplyPlan PlanReply(const SimRequest& request,
+                                  std::optional<int64_t> natural_tokens = std::nullopt);
+
+// Deterministic unit vector for one embedding input (float32 values).
+[[nodiscard]] std::vector<float> EmbeddingVector(std::string_view model, std::string_view input,
+                                                 int64_t dimensions);
+
+}  // namespace modelmux::sim

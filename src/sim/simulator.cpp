@@ -1,0 +1,369 @@
+#include "sim/simulator.hpp"
+
+#include <algorithm>
+#include <boost/asio/as_tuple.hpp>
+#include <boost/asio/steady_timer.hpp>
+#include <boost/asio/this_coro.hpp>
+#include <boost/asio/use_awaitable.hpp>
+#include <cmath>
+#include <cstdio>
+
+#include "sim/request.hpp"
+#include "sim/routes.hpp"
+#include "sim/wire.hpp"
+
+namespace modelmux::sim {
+namespace asio = boost::asio;
+using std::chrono::milliseconds;
+
+namespace {
+
+constexpr int64_t kCreatedEpoch = 1700000000;
+
+template <class Rep, class Period>
+asio::awaitable<bool> Sleep(std::chrono::duration<Rep, Period> d) {
+  if (d.count() <= 0) co_return true;
+  asio::steady_timer timer(co_await asio::this_coro::executor, d);
+  auto [ec] = co_await timer.async_wait(asio::as_tuple(asio::use_awaitable));
+  co_return !ec;
+}
+
+net::Headers JsonHeaders(int64_t request_number) {
+  net::Headers h;
+  h.Add("content-type", "application/json");
+  if (request_number > 0) h.Add("x-request-id", "sim-req-" + std::to_string(request_number));
+  return h;
+}
+
+std::string FormatSeconds(double s) {
+  char buf[32];
+  std::snprintf(buf, sizeof(buf), "%g", s);
+  return buf;
+}
+
+// retry-after / retry-after-ms from the controls; `fallback_s` when none is set and a hint is due.
+void AddRetryAfter(net::Headers& h, const Controls& c, std::optional<double> fallback_s) {
+  if (c.retry_after_s) {
+    h.Add("retry-after", FormatSeconds(*c.retry_after_s));
+  } else if (!c.retry_after_ms && fallback_s) {
+    h.Add("retry-after", FormatSeconds(*fallback_s));
+  }
+  if (c.retry_after_ms) h.Add("retry-after-ms", std::to_string(*c.retry_after_ms));
+}
+
+void AddRateHeaders(net::Headers& h, const RateDecision& d) {
+  std::string reset = FormatGoDuration(d.reset_in);
+  if (d.limit_requests > 0) {
+    h.Add("x-ratelimit-limit-requests", std::to_string(d.limit_requests));
+    h.Add("x-ratelimit-remaining-requests", std::to_string(d.remaining_requests));
+    h.Add("x-ratelimit-reset-requests", reset);
+  }
+  if (d.limit_tokens > 0) {
+    h.Add("x-ratelimit-limit-tokens", std::to_string(d.limit_tokens));
+    h.Add("x-ratelimit-remaining-tokens", std::to_string(d.remaining_tokens));
+    h.Add("x-ratelimit-reset-tokens", reset);
+  }
+}
+
+std::string RateLimitMessage(const RateDecision& d) {
+  double wait_s = static_cast<double>(d.reset_in.count()) / 1000.0;
+  std::string m = "Rate limit reached for requests (simulated) on ";
+  if (d.by_tokens) {
+    m += "tokens per min (TPM): Limit " + std::to_string(d.limit_tokens) + ", Used " +
+         std::to_string(d.limit_tokens - d.remaining_tokens) + ", Requested " +
+         std::to_string(d.requested_tokens);
+  } else {
+    m += "requests per min (RPM): Limit " + std::to_string(d.limit_requests) + ", Used " +
+         std::to_string(d.limit_requests - d.remaining_requests) + ", Requested 1";
+  }
+  return m + ". Please try again in " + FormatSeconds(wait_s) + "s.";
+}
+
+std::string_view PathOf(std::string_view target) {
+  return target.substr(0, std::min(target.find('?'), target.size()));
+}
+
+bool KeyMatches(const net::Headers& h, std::string_view key) {
+  std::string_view auth = h.Get("authorization");
+  if (auth.size() > 7 && net::IEquals(auth.substr(0, 7), "bearer ") && auth.substr(7) == key) {
+    return true;
+  }
+  return h.Get("api-key") == key;
+}
+
+}  // namespace
+
+struct Simulator::Call {
+  SimRequest request;
+  Controls controls;
+  ReplyPlan plan;
+  ResponseMeta meta;
+  int64_t number = 0;
+  net::Headers headers;  // rate-limit headers for a success
+};
+
+struct Simulator::Immediate {
+  int status = 200;
+  net::Headers headers;
+  std::string body;
+};
+
+struct Simulator::Prepared {
+  std::optional<Immediate> immediate;  // answer this at once (errors, models)
+  bool reset = false;                  // close without a response
+  milliseconds stall{0};               // wait before anything is written
+  Call call;                           // otherwise: answer this call
+};
+
+namespace {
+
+StreamEvents StreamEventsFor(const SimRequest& request, const ResponseMeta& meta,
+                             const ReplyPlan& plan) {
+  if (request.endpoint == Endpoint::kChat) {
+    return ChatStreamEvents(meta, plan, request.include_usage);
+  }
+  return CompletionStreamEvents(meta, plan, request.include_usage);
+}
+
+}  // namespace
+
+Simulator::Simulator(SimOptions options, Clock clock)
+    : options_(std::move(options)),
+      clock_(std::move(clock)),
+      rate_(options_.rpm, options_.tpm, options_.window),
+      fail_(options_.seed) {}
+
+std::string Simulator::StatsJson() const {
+  return stats_.Json();
+}
+
+void Simulator::Reset() {
+  stats_.Reset();
+  rate_.Reset();
+  fail_.Reset();
+  counter_.store(0);
+}
+
+asio::awaitable<void> Simulator::SendJson(net::ResponseWriter& writer, int status,
+                                          net::Headers headers, std::string body) {
+  stats_.CountStatus(status);
+  Status st = co_await writer.Send(status, std::move(headers), std::move(body));
+  (void)st;  // a failed write means the client is gone; nothing left to do
+}
+
+asio::awaitable<void> Simulator::Handle(net::ServerRequest& request, net::ResponseWriter& writer) {
+  bool failed = false;
+  try {
+    std::string_view path = PathOf(request.target);
+    if (path == "/sim/stats" && request.method == "GET") {
+      Status st = co_await writer.Send(200, JsonHeaders(0), StatsJson());
+      (void)st;
+    } else if (path == "/sim/reset" && request.method == "POST") {
+      Reset();
+      Status st = co_await writer.Send(200, JsonHeaders(0), R"({"status":"ok"})");
+      (void)st;
+    } else {
+      stats_.CountPath(path);
+      co_await HandleApi(request, writer, path);
+    }
+  } catch (const std::exception&) {
+    failed = true;
+  }
+  if (failed && !writer.started()) {
+    co_await SendJson(writer, 500, JsonHeaders(0), StatusErrorJson(500, ""));
+  }
+}
+
+// Everything that can be decided without waiting: the route, errors, limits, failures and the
+// reply plan. A plain function (no coroutine), so the coroutines below stay simple.
+Simulator::Prepared Simulator::Prepare(const net::ServerRequest& request, std::string_view path) {
+  Prepared p;
+  auto immediate = [&p](int status, net::Headers headers, std::string body) -> Prepared& {
+    p.immediate = Immediate{status, std::move(headers), std::move(body)};
+    return p;
+  };
+  Route route = MatchRoute(path);
+  if (route.kind == RouteKind::kUnknown) {
+    return immediate(404, JsonHeaders(0),
+                     ErrorJson("Invalid URL (" + request.method + " " + std::string(path) + ")",
+                               "invalid_request_error"));
+  }
+  bool is_get = route.kind == RouteKind::kModels || route.kind == RouteKind::kModel;
+  if (request.method != (is_get ? "GET" : "POST")) {
+    return immediate(
+        405, JsonHeaders(0),
+        ErrorJson("Invalid method for URL (" + request.method + " " + std::string(path) + ")",
+                  "invalid_request_error", "", "method_not_allowed"));
+  }
+  if (!options_.require_key.empty() && !KeyMatches(request.headers, options_.require_key)) {
+    return immediate(401, JsonHeaders(0), StatusErrorJson(401, ""));
+  }
+  auto controls = ReadControls(options_, request.headers);
+  if (!controls.ok()) {
+    const Error& e = controls.error();
+    return immediate(400, JsonHeaders(0),
+                     ErrorJson(e.message, "invalid_request_error", e.param, e.code));
+  }
+  const Controls& c = *controls;
+  auto status_error = [&](int64_t number, std::string_view model) -> Prepared& {
+    net::Headers h = JsonHeaders(number);
+    AddRetryAfter(h, c, *c.status == 429 ? std::optional<double>(1.0) : std::nullopt);
+    return immediate(*c.status, std::move(h), StatusErrorJson(*c.status, model));
+  };
+  if (is_get) {
+    if (c.status && *c.status >= 400) return status_error(0, route.id);
+    return immediate(200, JsonHeaders(0),
+                     route.kind == RouteKind::kModels ? ModelsJson() : ModelJson(route.id));
+  }
+
+  Endpoint endpoint = route.kind == RouteKind::kChat          ? Endpoint::kChat
+                      : route.kind == RouteKind::kCompletions ? Endpoint::kCompletions
+                                                              : Endpoint::kEmbeddings;
+  auto parsed = ParseRequest(endpoint, request.body, route.deployment);
+  if (!parsed.ok()) {
+    const Error& e = parsed.error();
+    return immediate(400, JsonHeaders(0),
+                     ErrorJson(e.message, "invalid_request_error", e.param, e.code));
+  }
+  Call& call = p.call;
+  call.request = std::move(*parsed);
+  call.controls = c;
+  call.number = counter_.fetch_add(1) + 1;
+  stats_.CountParsed(call.request.model);
+  call.meta.id =
+      (endpoint == Endpoint::kChat ? "chatcmpl-sim-" : "cmpl-sim-") + std::to_string(call.number);
+  call.meta.created = kCreatedEpoch + call.number;
+  call.meta.model = call.request.model;
+  if (endpoint != Endpoint::kEmbeddings) call.plan = PlanReply(call.request, c.output_tokens);
+  if (c.stall_at == StallAt::kHeaders) p.stall = c.stall;
+  if (c.reset) {
+    p.reset = true;
+    return p;
+  }
+  if (c.status && *c.status >= 400) return status_error(call.number, call.request.model);
+  if (rate_.enabled()) {
+    int64_t completion = endpoint == Endpoint::kEmbeddings
+                             ? 0
+                             : call.request.max_tokens.value_or(call.plan.completion_tokens);
+    RateDecision d = rate_.Admit(clock_(), call.request.prompt_tokens + completion);
+    AddRateHeaders(call.headers, d);
+    if (!d.allowed) {
+      net::Headers h = JsonHeaders(call.number);
+      auto secs = std::max<int64_t>(1, (d.reset_in.count() + 999) / 1000);
+      h.Add("retry-after", std::to_string(secs));
+      AddRateHeaders(h, d);
+      return immediate(429, std::move(h),
+                       ErrorJson(RateLimitMessage(d), d.by_tokens ? "tokens" : "requests", "",
+                                 "rate_limit_exceeded"));
+    }
+  }
+  if (fail_.Next(c.fail_rate)) {
+    net::Headers h = JsonHeaders(call.number);
+    AddRetryAfter(h, c, std::nullopt);
+    return immediate(c.fail_status, std::move(h),
+                     StatusErrorJson(c.fail_status, call.request.model));
+  }
+  return p;
+}
+
+asio::awaitable<void> Simulator::HandleApi(net::ServerRequest& request, net::ResponseWriter& writer,
+                                           std::string_view path) {
+  Prepared p = Prepare(request, path);
+  if (p.stall.count() > 0 && !co_await Sleep(p.stall)) co_return;
+  if (p.reset) {
+    stats_.CountReset();
+    writer.Abort();
+    co_return;
+  }
+  if (p.immediate) {
+    Immediate& r = *p.immediate;
+    co_await SendJson(writer, r.status, std::move(r.headers), std::move(r.body));
+    co_return;
+  }
+  bool stream = p.call.request.stream && p.call.request.endpoint != Endpoint::kEmbeddings;
+  if (stream) {
+    co_await AnswerStream(p.call, writer);
+  } else {
+    co_await Answer(p.call, writer);
+  }
+}
+
+asio::awaitable<void> Simulator::Answer(Call& call, net::ResponseWriter& writer) {
+  const Controls& c = call.controls;
+  if (!co_await Sleep(c.NonStreamDelay(call.plan.completion_tokens))) co_return;
+  std::string body;
+  switch (call.request.endpoint) {
+    case Endpoint::kChat:
+      body = ChatCompletionJson(call.meta, call.plan);
+      break;
+    case Endpoint::kCompletions:
+      body = CompletionJson(call.meta, call.plan);
+      break;
+    case Endpoint::kEmbeddings:
+      body = EmbeddingsJson(call.request);
+      break;
+  }
+  net::Headers h = JsonHeaders(call.number);
+  for (const auto& [k, v] : call.headers) h.Add(k, v);
+  bool stall_body = c.stall.count() > 0 && c.stall_at == StallAt::kBody;
+  if (!c.cut_after && !stall_body) {
+    co_await SendJson(writer, 200, std::move(h), std::move(body));
+    co_return;
+  }
+  // Headers first, then (after a stall) the body, or only its first cut_after bytes and a close.
+  stats_.CountStatus(200);
+  if (!(co_await writer.StartStream(200, std::move(h))).ok()) co_return;
+  if (stall_body && !co_await Sleep(c.stall)) co_return;
+  if (c.cut_after) {
+    auto n = std::min<size_t>(static_cast<size_t>(*c.cut_after), body.size() / 2);
+    if (n > 0 && !(co_await writer.Write(std::string_view(body).substr(0, n))).ok()) co_return;
+    writer.Abort();
+    co_return;
+  }
+  if (!(co_await writer.Write(body)).ok()) co_return;
+  Status st = co_await writer.Finish();
+  (void)st;
+}
+
+asio::awaitable<void> Simulator::AnswerStream(Call& call, net::ResponseWriter& writer) {
+  const Controls& c = call.controls;
+  StreamEvents s = StreamEventsFor(call.request, call.meta, call.plan);
+  net::Headers h;
+  h.Add("content-type", "text/event-stream; charset=utf-8");
+  h.Add("cache-control", "no-cache");
+  h.Add("x-request-id", "sim-req-" + std::to_string(call.number));
+  for (const auto& [k, v] : call.headers) h.Add(k, v);
+  stats_.CountStatus(200);
+  if (!(co_await writer.StartStream(200, std::move(h))).ok()) co_return;
+  if (!co_await Sleep(c.ttft)) co_return;
+  auto interval = c.TokenInterval();
+  int64_t written = 0;
+  std::string frame;
+  for (size_t i = 0; i < s.events.size(); ++i) {
+    if (i > s.first_token && i < s.first_token + s.token_count) {
+      if (!co_await Sleep(interval)) co_return;
+    }
+    if (c.cut_after && written == *c.cut_after) {
+      writer.Abort();
+      co_return;
+    }
+    if (c.error_after && written == *c.error_after) {
+      frame = "data: " + MidStreamErrorJson() + "\n\n";
+      if (!(co_await writer.Write(frame)).ok()) co_return;
+      Status st = co_await writer.Finish();
+      (void)st;
+      co_return;
+    }
+    frame = "data: " + s.events[i] + "\n\n";
+    if (!(co_await writer.Write(frame)).ok()) co_return;
+    ++written;
+    if (written == 1 && c.stall.count() > 0 && c.stall_at == StallAt::kBody) {
+      if (!co_await Sleep(c.stall)) co_return;
+    }
+  }
+  if (!(co_await writer.Write("data: [DONE]\n\n")).ok()) co_return;
+  Status st = co_await writer.Finish();
+  (void)st;
+}
+
+}  // namespace modelmux::sim

@@ -1,0 +1,86 @@
+#pragma once
+// Model prices and the cost of a call, in exact integer arithmetic.
+//
+// Units: a price is stored in micro-units of its currency per 1M tokens (USD 0.075 per 1M tokens =
+// 75'000). The cost of N tokens is N * price / 1'000'000 micro-units; every component is summed
+// exactly first and the total is rounded half-up once to whole micro-units (Money::micros).
+// int64 is ample: 1e9 tokens x 1e9 micro-units/1M (= 1000 per 1M tokens) stays below 9.2e18.
+//
+// The built-in table is data/prices.yaml compiled into the binary. Parse() and BuiltIn() are for
+// start-up: Parse() returns errors as values; the table is immutable afterwards and safe to share
+// across threads.
+
+#include <cstdint>
+#include <optional>
+#include <string>
+#include <string_view>
+#include <vector>
+
+#include "core/result.hpp"
+#include "core/usage.hpp"
+
+namespace modelmux::telemetry {
+
+enum class Currency { kUsd, kCny };
+
+struct Money {
+  int64_t micros = 0;  // millionths of one unit of `currency`
+  Currency currency = Currency::kUsd;
+  friend bool operator==(const Money&, const Money&) = default;
+};
+
+// Prices in micro-units per 1M tokens. Optional fields default as documented in prices.yaml:
+// cached_input and cache_write to input, reasoning to output.
+struct TokenPrices {
+  int64_t input = 0;
+  std::optional<int64_t> cached_input;
+  std::optional<int64_t> cache_write;
+  int64_t output = 0;
+  std::optional<int64_t> reasoning;
+};
+
+struct PriceTier {
+  int64_t above_prompt_tokens = 0;  // applies when prompt_tokens > this
+  TokenPrices prices;               // unset optional fields fall back to the base entry's
+};
+
+struct ModelPrice {
+  std::string provider;
+  std::string model;  // exact name or a glob with '*' and '?'
+  Currency currency = Currency::kUsd;
+  TokenPrices prices;
+  std::vector<PriceTier> tiers;  // ascending above_prompt_tokens
+  std::string source;
+  std::string effective;  // YYYY-MM-DD
+};
+
+class PriceTable {
+ public:
+  // Parses the YAML shape of data/prices.yaml. Errors (kInternal, message naming the entry) on
+  // malformed YAML, missing fields, unknown currencies or prices with more than 6 decimals.
+  [[nodiscard]] static Result<PriceTable> Parse(std::string_view yaml);
+  // The table compiled into the binary (parsed once, thread-safe). Empty when the build did not
+  // embed data/prices.yaml (then every price is unknown).
+  [[nodiscard]] static const PriceTable& BuiltIn();
+
+  // The entry for provider/model: an exact model match first, else the first glob that matches
+  // in file order. nullptr when unknown. The pointer lives as long as the table.
+  [[nodiscard]] const ModelPrice* Find(std::string_view provider, std::string_view model) const;
+  [[nodiscard]] const std::vector<ModelPrice>& entries() const { return entries_; }
+
+ private:
+  std::vector<ModelPrice> entries_;
+};
+
+// Cost of one call: (prompt - cache reads - cache writes) at input, cache reads at cached_input,
+// cache writes at cache_write, (completion - reasoning) at output, reasoning at reasoning; the
+// tier is chosen by prompt_tokens. nullopt only when usage is inconsistent (negative counts).
+[[nodiscard]] std::optional<Money> Cost(const ModelPrice& price, const Usage& usage);
+
+// "$0.000435", "¥0.01", "$0": the currency symbol and the amount with trailing zeros trimmed.
+[[nodiscard]] std::string FormatMoney(Money m);
+
+// Matches `text` against a glob with '*' (any run) and '?' (one byte).
+[[nodiscard]] bool GlobMatch(std::string_view pattern, std::string_view text);
+
+}  // namespace modelmux::telemetry

@@ -1,0 +1,139 @@
+#include "telemetry/price_table.hpp"
+
+#include <gtest/gtest.h>
+
+#include <fstream>
+#include <sstream>
+
+namespace modelmux::telemetry {
+namespace {
+
+const PriceTable& Table() {
+  static const PriceTable table = [] {
+    std::ifstream f(std::string(MODELMUX_SOURCE_DIR) + "/data/prices.yaml");
+    std::stringstream ss;
+    ss << f.rdbuf();
+    auto t = PriceTable::Parse(ss.str());
+    EXPECT_TRUE(t.ok()) << (t.ok() ? "" : t.error().message);
+    return t.ok() ? std::move(t).value() : PriceTable();
+  }();
+  return table;
+}
+
+TEST(PriceTableTest, Gpt4oMiniWithCachedPrompt) {
+  const ModelPrice* p = Table().Find("openai", "gpt-4o-mini");
+  ASSERT_NE(p, nullptr);
+  Usage u{1000, 500, 200, 0, 0};
+  // 800 x $0.15/1M + 200 x $0.075/1M + 500 x $0.60/1M = $0.00012 + $0.000015 + $0.0003.
+  auto c = Cost(*p, u);
+  ASSERT_TRUE(c);
+  EXPECT_EQ(c->micros, 120 + 15 + 300);
+  EXPECT_EQ(c->currency, Currency::kUsd);
+  EXPECT_EQ(FormatMoney(*c), "$0.000435");
+  // A dated snapshot name matches the glob.
+  EXPECT_EQ(Table().Find("openai", "gpt-4o-mini-2024-07-18"), p);
+}
+
+TEST(PriceTableTest, ClaudeWithCacheWrite) {
+  const ModelPrice* p = Table().Find("anthropic", "claude-sonnet-4-5-20250929");
+  ASSERT_NE(p, nullptr);
+  // prompt 10000 = 2000 fresh + 5000 cache read + 3000 cache write; 1000 output.
+  // 2000x3.00 + 5000x0.30 + 3000x3.75 + 1000x15.00 = 6000+1500+11250+15000 = 33750 / 1M $.
+  auto c = Cost(*p, Usage{10000, 1000, 5000, 3000, 0});
+  ASSERT_TRUE(c);
+  EXPECT_EQ(c->micros, 33750);
+  EXPECT_EQ(FormatMoney(*c), "$0.03375");
+}
+
+TEST(PriceTableTest, GeminiProTierAbove200k) {
+  const ModelPrice* p = Table().Find("gemini", "gemini-2.5-pro");
+  ASSERT_NE(p, nullptr);
+  // At the boundary: base prices. 200000 x 1.25 + 1000 x 10 = 250000 + 10000 micro-$.
+  EXPECT_EQ(Cost(*p, Usage{200000, 1000, 0, 0, 0})->micros, 260000);
+  // Above: 250000 x 2.50 (incl. 50000 cached at 0.25) + 1000 x 15 (of which 400 thinking).
+  // 200000 x 2.50 = 500000; 50000 x 0.25 = 12500; 1000 x 15 = 15000.
+  EXPECT_EQ(Cost(*p, Usage{250000, 1000, 50000, 0, 400})->micros, 527500);
+}
+
+TEST(PriceTableTest, ReasoningBilledAtOutputByDefault) {
+  const ModelPrice* p = Table().Find("openai", "o3");
+  ASSERT_NE(p, nullptr);
+  // 100 x $2.00/1M + 1000 x $8.00/1M (reasoning 800 included) = $0.0002 + $0.008.
+  EXPECT_EQ(Cost(*p, Usage{100, 1000, 0, 0, 800})->micros, 8200);
+  ModelPrice custom = *p;
+  custom.prices.reasoning = 4'000'000;  // $4 per 1M reasoning tokens
+  // 100 x $2 + 200 x $8 + 800 x $4 per 1M = $0.0002 + $0.0016 + $0.0032 = $0.005.
+  EXPECT_EQ(Cost(custom, Usage{100, 1000, 0, 0, 800})->micros, 5000);
+  // Sub-micro amounts round half up: 1 token at $0.15/1M = 0.15 micro -> 0; 4 tokens -> 1.
+  const ModelPrice* mini = Table().Find("openai", "gpt-4o-mini");
+  EXPECT_EQ(Cost(*mini, Usage{1, 0, 0, 0, 0})->micros, 0);
+  EXPECT_EQ(Cost(*mini, Usage{4, 0, 0, 0, 0})->micros, 1);
+}
+
+TEST(PriceTableTest, UnknownAndFreeModels) {
+  EXPECT_EQ(Table().Find("openai", "gpt-99"), nullptr);
+  EXPECT_EQ(Table().Find("qianfan", "ernie-4.0-8k"), nullptr);
+  EXPECT_EQ(Table().Find("hunyuan", "hunyuan-pro"), nullptr);
+  const ModelPrice* sim = Table().Find("sim", "echo");
+  ASSERT_NE(sim, nullptr);
+  EXPECT_EQ(Cost(*sim, Usage{1000, 1000, 0, 0, 0}), (Money{0, Currency::kUsd}));
+  EXPECT_EQ(FormatMoney(Money{0, Currency::kUsd}), "$0");
+  const ModelPrice* glm = Table().Find("zhipu", "glm-4.5-flash");
+  ASSERT_NE(glm, nullptr);
+  EXPECT_EQ(Cost(*glm, Usage{5000, 5000, 0, 0, 0})->micros, 0);
+}
+
+TEST(PriceTableTest, EveryEntryHasSourceAndDate) {
+  ASSERT_GE(Table().entries().size(), 28u);
+  for (const auto& e : Table().entries()) {
+    EXPECT_FALSE(e.source.empty()) << e.model;
+    EXPECT_EQ(e.effective.size(), 10u) << e.model;
+  }
+}
+
+TEST(PriceTableTest, ExactMatchBeatsGlob) {
+  auto t = PriceTable::Parse(R"(prices:
+  - {provider: p, model: "m*", input: "1", output: "1"}
+  - {provider: p, model: "m-2", currency: CNY, input: "2", output: "2"})");
+  ASSERT_TRUE(t.ok());
+  EXPECT_EQ(t->Find("p", "m-2")->currency, Currency::kCny);
+  EXPECT_EQ(t->Find("p", "m-3")->currency, Currency::kUsd);
+  EXPECT_EQ(FormatMoney(Money{10000, Currency::kCny}), "¥0.01");
+  EXPECT_EQ(FormatMoney(Money{2'000'000, Currency::kUsd}), "$2");
+}
+
+TEST(PriceTableTest, ParseErrors) {
+  EXPECT_FALSE(PriceTable::Parse("prices: [").ok());
+  EXPECT_FALSE(PriceTable::Parse("other: 1").ok());
+  EXPECT_FALSE(PriceTable::Parse(R"(prices: [{provider: p, model: m, input: "1"}])").ok());
+  EXPECT_FALSE(
+      PriceTable::Parse(R"(prices: [{provider: p, model: m, input: "0.0000001", output: "1"}])")
+          .ok());
+  EXPECT_FALSE(PriceTable::Parse(
+                   R"(prices: [{provider: p, model: m, currency: EUR, input: "1", output: "1"}])")
+                   .ok());
+}
+
+TEST(PriceTableTest, Glob) {
+  EXPECT_TRUE(GlobMatch("*nova-pro*", "amazon.nova-pro-v1:0"));
+  EXPECT_TRUE(GlobMatch("a?c", "abc"));
+  EXPECT_FALSE(GlobMatch("gpt-4o", "gpt-4o-mini"));
+  EXPECT_TRUE(GlobMatch("*", ""));
+}
+
+}  // namespace
+}  // namespace modelmux::telemetry
+
+namespace modelmux::telemetry {
+namespace {
+
+TEST(PriceTableTest, BuiltInMatchesDataFile) {
+  if (PriceTable::BuiltIn().entries().empty()) {
+    GTEST_SKIP() << "data/prices.yaml not embedded (cmake/EmbedFile.cmake not wired yet)";
+  }
+  EXPECT_EQ(PriceTable::BuiltIn().entries().size(), Table().entries().size());
+  EXPECT_NE(PriceTable::BuiltIn().Find("openai", "gpt-4o-mini"), nullptr);
+}
+
+}  // namespace
+}  // namespace modelmux::telemetry

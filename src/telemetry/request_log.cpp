@@ -1,0 +1,73 @@
+#include "telemetry/request_log.hpp"
+
+#include <fmt/chrono.h>
+#include <fmt/format.h>
+
+#include <cstdio>
+#include <mutex>
+
+namespace modelmux::telemetry {
+
+std::string JsonEscape(std::string_view s) {
+  std::string out;
+  out.reserve(s.size() + 2);
+  for (unsigned char c : s) {
+    switch (c) {
+      case '"': out += "\\\""; break;
+      case '\\': out += "\\\\"; break;
+      case '\n': out += "\\n"; break;
+      case '\r': out += "\\r"; break;
+      case '\t': out += "\\t"; break;
+      default:
+        if (c < 0x20) {
+          out += fmt::format("\\u{:04x}", c);
+        } else {
+          out += static_cast<char>(c);
+        }
+    }
+  }
+  return out;
+}
+
+std::string RequestLog::Format(const RequestRecord& r) const {
+  const auto secs = std::chrono::floor<std::chrono::seconds>(r.start);
+  const auto end = std::chrono::floor<std::chrono::seconds>(
+      r.start + std::chrono::duration_cast<std::chrono::system_clock::duration>(r.latency));
+  const int64_t tokens = r.usage ? r.usage->total() : 0;
+  if (format_ == LogFormat::kHuman) {
+    return fmt::format(
+        "[{:%Y-%m-%d %H:%M:%S}] REQUEST: model={}, prompt_len={}, tokens={}, cost={} id={}\n"
+        "[{:%Y-%m-%d %H:%M:%S}] RESPONSE: status={}, latency={:.3g}s id={}{}\n",
+        secs, r.model, r.prompt_chars, tokens, r.cost.empty() ? "unknown" : r.cost, r.request_id,
+        end, r.status, r.latency.count(), r.request_id,
+        r.error_code.empty() ? "" : ", error=" + r.error_code);
+  }
+  std::string line = fmt::format(
+      R"({{"time":"{:%Y-%m-%dT%H:%M:%S}Z","request_id":"{}","method":"{}","path":"{}","model":"{}","provider":"{}","upstream_model":"{}","status":{},"stream":{},"latency_s":{:.6f},"prompt_len":{})",
+      secs, JsonEscape(r.request_id), JsonEscape(r.method), JsonEscape(r.path), JsonEscape(r.model),
+      JsonEscape(r.provider), JsonEscape(r.upstream_model), r.status, r.stream ? "true" : "false",
+      r.latency.count(), r.prompt_chars);
+  if (r.usage) {
+    line += fmt::format(
+        R"(,"prompt_tokens":{},"completion_tokens":{},"cached_tokens":{},"reasoning_tokens":{},"tokens":{})",
+        r.usage->prompt_tokens, r.usage->completion_tokens, r.usage->cache_read_tokens,
+        r.usage->reasoning_tokens, tokens);
+  }
+  line += r.cost.empty() ? R"(,"cost":null)" : fmt::format(R"(,"cost":"{}")", JsonEscape(r.cost));
+  if (!r.error_code.empty()) {
+    line += fmt::format(R"(,"error":{{"code":"{}","message":"{}"}})", JsonEscape(r.error_code),
+                        JsonEscape(r.error_message));
+  }
+  line += "}\n";
+  return line;
+}
+
+void RequestLog::Write(const RequestRecord& r) const {
+  if (!enabled_) return;
+  std::string text = Format(r);
+  static std::mutex mu;
+  std::lock_guard lock(mu);
+  fwrite(text.data(), 1, text.size(), stderr);
+}
+
+}  // namespace modelmux::telemetry

@@ -1,0 +1,66 @@
+#include "upstream/provider.hpp"
+
+#include <boost/asio/this_coro.hpp>
+#include <map>
+
+#include "net/url.hpp"
+
+namespace modelmux::upstream {
+namespace {
+
+bool IsLoopbackHost(std::string_view host) {
+  return host == "localhost" || host == "::1" || host.rfind("127.", 0) == 0;
+}
+
+}  // namespace
+
+net::HttpClient& ClientForThisThread(const boost::asio::any_io_executor& ex,
+                                     const net::TlsOptions& tls) {
+  thread_local std::map<std::string, std::unique_ptr<net::HttpClient>> clients;
+  std::string key = std::to_string(tls.verify_peer) + "|" + tls.ca_file + "|" +
+                    tls.client_cert_file + "|" + tls.client_key_file;
+  auto& slot = clients[key];
+  if (!slot) slot = std::make_unique<net::HttpClient>(ex, tls);
+  return *slot;
+}
+
+Provider::Provider(ProviderSpec spec) : spec_(std::move(spec)) {
+  signer_ = auth::MakeBearerSigner(spec_.api_key);
+  auto url = net::ParseUrl(spec_.base_url);
+  accepts_sim_controls_ = spec_.type == "sim" || (url.ok() && IsLoopbackHost(url->host));
+}
+
+boost::asio::awaitable<Result<std::unique_ptr<net::ClientResponse>>> Provider::Send(
+    UpstreamCall call, const RequestContext& ctx) const {
+  net::ClientRequest req;
+  req.method = std::move(call.method);
+  req.url = net::JoinUrl(spec_.base_url, call.path);
+  req.headers = std::move(call.headers);
+  for (const auto& [k, v] : spec_.headers) req.headers.Set(k, v);
+  if (!call.body.empty()) req.headers.Set("content-type", "application/json");
+  req.body = std::move(call.body);
+  MM_CO_RETURN_IF_ERROR(signer_->Sign(req));
+
+  net::ClientOptions opt = spec_.timeouts;
+  auto left = ctx.Remaining(std::chrono::steady_clock::now());
+  if (left <= std::chrono::milliseconds(0)) {
+    Error e;
+    e.kind = ErrorKind::kTimeout;
+    e.message = "the request's deadline passed before the upstream call";
+    e.code = "deadline_exceeded";
+    co_return e;
+  }
+  if (left < opt.total_timeout) opt.total_timeout = left;
+
+  auto ex = co_await boost::asio::this_coro::executor;
+  auto& client = ClientForThisThread(ex, spec_.tls);
+  auto r = co_await client.Send(std::move(req), opt);
+  if (!r.ok()) {
+    Error e = std::move(r).error();
+    e.provider = spec_.name;
+    co_return e;
+  }
+  co_return std::move(r).value();
+}
+
+}  // namespace modelmux::upstream

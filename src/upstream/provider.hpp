@@ -1,0 +1,64 @@
+#pragma once
+// A Provider is one configured upstream: its wire dialect, its signer, its endpoint and its
+// timeouts. It turns a wire body into a signed HTTP call on the calling event loop's connection
+// pool. Immutable after construction and shared by all loops.
+
+#include <boost/asio/awaitable.hpp>
+#include <memory>
+#include <string>
+
+#include "auth/signer.hpp"
+#include "core/request_context.hpp"
+#include "core/result.hpp"
+#include "net/http_client.hpp"
+
+namespace modelmux::upstream {
+
+enum class WireDialect { kOpenAi };
+
+struct ProviderSpec {
+  std::string name;      // as in config, e.g. "openai", "sim"
+  std::string type;      // provider family, e.g. "openai", "deepseek", "sim"
+  std::string base_url;  // e.g. "https://api.openai.com/v1"
+  std::string api_key;   // secret; never logged
+  net::Headers headers;  // extra headers for every call
+  net::ClientOptions timeouts;
+  net::TlsOptions tls;
+};
+
+struct UpstreamCall {
+  std::string path;  // appended to base_url, e.g. "/chat/completions"
+  std::string method = "POST";
+  std::string body;
+  net::Headers headers;  // e.g. forwarded x-sim-* controls, idempotency key
+};
+
+class Provider {
+ public:
+  explicit Provider(ProviderSpec spec);
+  Provider(const Provider&) = delete;
+  Provider& operator=(const Provider&) = delete;
+
+  [[nodiscard]] const ProviderSpec& spec() const { return spec_; }
+  [[nodiscard]] WireDialect dialect() const { return dialect_; }
+  // True for the simulator and for upstreams on loopback: they may receive x-sim-* controls.
+  [[nodiscard]] bool accepts_sim_controls() const { return accepts_sim_controls_; }
+
+  // Sends the call; returns when the response head arrived (any status). The body is read by
+  // the caller. Must be awaited on an event loop thread (uses that loop's pool). The call's
+  // total timeout is capped by the context's deadline.
+  boost::asio::awaitable<Result<std::unique_ptr<net::ClientResponse>>> Send(
+      UpstreamCall call, const RequestContext& ctx) const;
+
+ private:
+  ProviderSpec spec_;
+  WireDialect dialect_ = WireDialect::kOpenAi;
+  std::unique_ptr<auth::Signer> signer_;
+  bool accepts_sim_controls_ = false;
+};
+
+// The HttpClient of the calling thread for these TLS options (one pool per loop and TLS setup).
+[[nodiscard]] net::HttpClient& ClientForThisThread(const boost::asio::any_io_executor& ex,
+                                                   const net::TlsOptions& tls);
+
+}  // namespace modelmux::upstream
