@@ -41,6 +41,7 @@ command -v redis-server >/dev/null || want_pkg redis-server
 command -v node >/dev/null || want_pkg nodejs
 command -v npm >/dev/null || want_pkg npm
 command -v curl >/dev/null || want_pkg curl
+command -v openssl >/dev/null || want_pkg openssl
 command -v pgrep >/dev/null || want_pkg procps        # the benchmark harness finds nginx workers
 command -v taskset >/dev/null || want_pkg util-linux  # the benchmark pins servers and wrk to CPUs
 command -v python3 >/dev/null || want_pkg python3

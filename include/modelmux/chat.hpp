@@ -41,8 +41,8 @@ struct ChatOptions {
   std::string tool_choice;      // raw JSON ("\"auto\"", {"type":"function",...}); empty for none
   std::string response_format;  // raw JSON object, e.g. {"type":"json_object"}; empty for none
   std::string user;             // end-user id passed to the provider
-  // stream(): ask the provider for a final usage report (delivered in the last chunk and in the
-  // stream's result). Ignored by chat(), whose result always carries the usage reported.
+  // stream(): deliver the final usage report as the last chunk. The stream's result carries the
+  // usage whenever the provider reported one, as chat()'s does. Ignored by chat().
   bool include_usage = true;
   // Request headers. Only simulator controls ("x-sim-status", "x-sim-ttft-ms", ... see
   // docs/SIM.md) are used today, and only by simulator providers; other headers are ignored.

@@ -73,7 +73,7 @@ class MODELMUX_API Client {
   // stream() returns; it may block (e.g. print) and returns false to stop: the upstream call is
   // then closed and stream() returns what arrived so far, with an empty finish_reason.
   // Returns the assembled answer: the chunks' text concatenated, finish_reason, tool calls and the
-  // final usage (ChatOptions::include_usage). Errors: as chat(), plus "upstream_error" when the
+  // usage the provider reported. Errors: as chat(), plus "upstream_error" when the
   // provider's stream breaks off or reports an error midway (chunks already delivered stay
   // delivered).
   Expected<ChatResult> stream(const ChatOptions& options, const ChunkCallback& on_chunk);

@@ -18,7 +18,8 @@ void AddChatFlags(CLI::App& cmd, ChatArgs& a) {
       ->capture_default_str();
   cmd.add_option("--system,-s", a.system, "System prompt");
   cmd.add_option("--max-tokens", a.max_tokens, "Most tokens to generate");
-  cmd.add_option("--temperature", a.temperature, "Sampling temperature")->check(CLI::Range(0.0, 2.0));
+  cmd.add_option("--temperature", a.temperature, "Sampling temperature")
+      ->check(CLI::Range(0.0, 2.0));
   cmd.add_flag("--stream", a.stream, "Print the answer as it arrives");
   cmd.add_flag("--json", a.json, "Print the whole response as OpenAI JSON");
   cmd.add_option("--config", a.config.config_file, "YAML config file (env MODELMUX_CONFIG)");
@@ -61,17 +62,17 @@ int RunChat(const ChatArgs& a) {
 
   int code = 0;
   if (a.stream) {
-    auto fut = asio::co_spawn(
-        loops.loop(0),
-        router->ChatStream(req, ctx,
-                           [&](const StreamEvent& ev) -> Status {
-                             for (const auto& d : ev.deltas) {
-                               std::fwrite(d.text.data(), 1, d.text.size(), stdout);
-                             }
-                             std::fflush(stdout);
-                             return OkStatus();
-                           }),
-        asio::use_future);
+    auto fut =
+        asio::co_spawn(loops.loop(0),
+                       router->ChatStream(req, ctx,
+                                          [&](const StreamEvent& ev) -> Status {
+                                            for (const auto& d : ev.deltas) {
+                                              std::fwrite(d.text.data(), 1, d.text.size(), stdout);
+                                            }
+                                            std::fflush(stdout);
+                                            return OkStatus();
+                                          }),
+                       asio::use_future);
     auto r = fut.get();
     std::printf("\n");
     if (!r.ok()) code = Fail(r.error());

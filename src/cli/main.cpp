@@ -8,8 +8,9 @@
 
 int main(int argc, char** argv) {
   using namespace modelmux::cli;
-  CLI::App app{"modelmux: one gateway, SDK and CLI for OpenAI, Anthropic, Gemini, Qwen, ERNIE, GLM, "
-               "DeepSeek, Moonshot, Bedrock, Azure and local models"};
+  CLI::App app{
+      "modelmux: one gateway, SDK and CLI for OpenAI, Anthropic, Gemini, Qwen, ERNIE, GLM, "
+      "DeepSeek, Moonshot, Bedrock, Azure and local models"};
   app.set_version_flag("--version", std::string("modelmux ") + MODELMUX_VERSION);
   app.require_subcommand(1);
   app.fallthrough(false);
@@ -19,7 +20,8 @@ int main(int argc, char** argv) {
   AddServeFlags(*serve_cmd, serve);
 
   SimArgs sim;
-  auto* sim_cmd = app.add_subcommand("sim", "Run the provider simulator (for tests and benchmarks)");
+  auto* sim_cmd =
+      app.add_subcommand("sim", "Run the provider simulator (for tests and benchmarks)");
   AddSimFlags(*sim_cmd, sim);
 
   ChatArgs chat;

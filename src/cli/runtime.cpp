@@ -42,8 +42,8 @@ Result<std::shared_ptr<routing::Config>> LoadConfig(const ConfigOverrides& o, bo
     }
   }
   // With --port 0 the real port is not known yet; self-pointing checks use the configured one.
-  MM_RETURN_IF_ERROR(routing::ApplyEnvironmentDiscovery(
-      *cfg, env, cfg->server.host, for_server ? cfg->server.port : 0));
+  MM_RETURN_IF_ERROR(routing::ApplyEnvironmentDiscovery(*cfg, env, cfg->server.host,
+                                                        for_server ? cfg->server.port : 0));
   return cfg;
 }
 
@@ -70,7 +70,8 @@ Result<std::unique_ptr<Runtime>> Runtime::Start(std::shared_ptr<routing::Config>
     so.body_limit = [](std::string_view) -> size_t { return 64u << 20; };
     auto* sim = rt->sim_.get();
     rt->sim_server_ = std::make_unique<net::Server>(
-        loops, so, [sim](net::ServerRequest& r, net::ResponseWriter& w) { return sim->Handle(r, w); });
+        loops, so,
+        [sim](net::ServerRequest& r, net::ResponseWriter& w) { return sim->Handle(r, w); });
     MM_RETURN_IF_ERROR(rt->sim_server_->Listen());
   }
   MM_TRY(rt->router_, rt->Rebuild(config));

@@ -76,13 +76,15 @@ int RunServe(const ServeArgs& args) {
                         : telemetry::LogFormat::kJson;
   gopt.access_log = !args.no_access_log;
   gateway::Gateway gw(runtime.router(), gopt);
-  net::Server server(loops, ServerOptionsFrom(*config, &gw),
-                     [&gw](net::ServerRequest& r, net::ResponseWriter& w) { return gw.Handle(r, w); });
+  net::Server server(
+      loops, ServerOptionsFrom(*config, &gw),
+      [&gw](net::ServerRequest& r, net::ResponseWriter& w) { return gw.Handle(r, w); });
   if (auto st = server.Listen(); !st.ok()) return Fail(st.error());
 
   if (runtime.simulator_running() && config->using_simulator) {
     std::printf(
-        "no provider key found in the environment: serving the built-in simulator (models sim/*)\n");
+        "no provider key found in the environment: serving the built-in simulator (models "
+        "sim/*)\n");
   }
   std::printf("listening on %s:%u\n", server.host().c_str(), server.port());
   std::fflush(stdout);

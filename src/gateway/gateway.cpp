@@ -88,11 +88,11 @@ awaitable<void> SendError(Gateway::Exchange& ex, const Error& e,
 // The first piece of an upstream stream, read while the caller gets SSE comment heartbeats.
 // The read runs in its own coroutine so that a heartbeat never interrupts it.
 awaitable<Result<std::string>> FirstPieceWithHeartbeats(std::shared_ptr<net::ClientResponse> resp,
-                                                       net::ResponseWriter& writer,
-                                                       std::chrono::milliseconds interval) {
+                                                        net::ResponseWriter& writer,
+                                                        std::chrono::milliseconds interval) {
   auto exec = co_await asio::this_coro::executor;
-  using Channel =
-      asio::experimental::channel<void(boost::system::error_code, std::optional<Result<std::string>>)>;
+  using Channel = asio::experimental::channel<void(boost::system::error_code,
+                                                   std::optional<Result<std::string>>)>;
   auto ch = std::make_shared<Channel>(exec, 1);
   asio::co_spawn(
       exec,
@@ -100,7 +100,8 @@ awaitable<Result<std::string>> FirstPieceWithHeartbeats(std::shared_ptr<net::Cli
         auto piece = co_await r->ReadSome();
         Result<std::string> out = piece.ok() ? Result<std::string>(std::string(*piece))
                                              : Result<std::string>(std::move(piece).error());
-        c->try_send(boost::system::error_code{}, std::optional<Result<std::string>>(std::move(out)));
+        c->try_send(boost::system::error_code{},
+                    std::optional<Result<std::string>>(std::move(out)));
       }(resp, ch),
       asio::detached);
   asio::steady_timer timer(exec);
@@ -138,7 +139,9 @@ void Gateway::SetRouter(std::shared_ptr<const routing::Router> router) {
   router_.store(std::move(router));
 }
 
-std::shared_ptr<const routing::Router> Gateway::router() const { return router_.load(); }
+std::shared_ptr<const routing::Router> Gateway::router() const {
+  return router_.load();
+}
 
 size_t Gateway::BodyLimit(std::string_view path) const {
   const auto& limits = router()->config().server.limits;
@@ -206,8 +209,9 @@ awaitable<void> Gateway::Models(Exchange& ex) {
     first = false;
     auto slash = id.find('/');
     std::string owner = slash == std::string::npos ? "modelmux" : id.substr(0, slash);
-    body += R"({"id":")" + telemetry::JsonEscape(id) + R"(","object":"model","created":0,"owned_by":")" +
-            telemetry::JsonEscape(owner) + R"("})";
+    body += R"({"id":")" + telemetry::JsonEscape(id) +
+            R"(","object":"model","created":0,"owned_by":")" + telemetry::JsonEscape(owner) +
+            R"("})";
   }
   body += "]}";
   co_await SendJson(ex, 200, std::move(body));
@@ -258,7 +262,9 @@ awaitable<void> Gateway::ChatCompletions(Exchange& ex, bool legacy) {
 
   auto sent = co_await provider.Send(std::move(call), ex.ctx);
   if (!sent.ok()) {
-    metrics_->upstream_errors.With({provider.spec().name, std::string(ErrorKindName(sent.error().kind))}).Inc();
+    metrics_->upstream_errors
+        .With({provider.spec().name, std::string(ErrorKindName(sent.error().kind))})
+        .Inc();
     co_return co_await SendError(ex, sent.error());
   }
   std::shared_ptr<net::ClientResponse> resp = std::move(sent).value();
@@ -267,7 +273,8 @@ awaitable<void> Gateway::ChatCompletions(Exchange& ex, bool legacy) {
     auto err_body = co_await resp->ReadAll(1 << 20);
     Error e = oa::DecodeError(resp->status(), err_body.ok() ? *err_body : std::string_view{},
                               provider.spec().name);
-    metrics_->upstream_errors.With({provider.spec().name, std::string(ErrorKindName(e.kind))}).Inc();
+    metrics_->upstream_errors.With({provider.spec().name, std::string(ErrorKindName(e.kind))})
+        .Inc();
     co_return co_await SendError(ex, e, &resp->headers());
   }
 

@@ -21,15 +21,17 @@ struct GatewayMetrics {
         upstream_errors(r.AddCounter("modelmux_upstream_errors_total",
                                      "Upstream calls that failed, by provider and error kind.",
                                      {"provider", "kind"})),
-        in_flight(r.AddGauge("modelmux_requests_in_flight", "Requests being handled now.", {})
-                      .With({})) {}
+        in_flight(
+            r.AddGauge("modelmux_requests_in_flight", "Requests being handled now.", {}).With({})) {
+  }
 
   void Record(const std::string& model, const telemetry::RequestRecord& rec) {
     const std::string status = std::to_string(rec.status);
     requests.With({model, rec.provider, status}).Inc();
     latency.With({model, rec.provider}).Observe(rec.latency.count());
     if (rec.usage) {
-      tokens.With({model, rec.provider, "prompt"}).Inc(static_cast<double>(rec.usage->prompt_tokens));
+      tokens.With({model, rec.provider, "prompt"})
+          .Inc(static_cast<double>(rec.usage->prompt_tokens));
       tokens.With({model, rec.provider, "completion"})
           .Inc(static_cast<double>(rec.usage->completion_tokens));
       if (rec.usage->cache_read_tokens) {

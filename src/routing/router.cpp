@@ -103,10 +103,8 @@ boost::asio::awaitable<Result<ChatResponse>> Router::Chat(ChatRequest request, R
   co_return dialects::openai::DecodeChatResponse(body);
 }
 
-boost::asio::awaitable<Result<std::optional<Usage>>> Router::ChatStream(ChatRequest request,
-                                                                        RequestContext ctx,
-                                                                        EventSink on_event,
-                                                                        net::Headers forward) const {
+boost::asio::awaitable<Result<std::optional<Usage>>> Router::ChatStream(
+    ChatRequest request, RequestContext ctx, EventSink on_event, net::Headers forward) const {
   MM_CO_TRY(Plan plan, MakePlan(request.model));
   request.stream = true;
   upstream::UpstreamCall call;

@@ -46,9 +46,9 @@ class Router {
   // Returns the final usage (if the provider reported one).
   using EventSink = std::function<Status(const StreamEvent&)>;
   boost::asio::awaitable<Result<std::optional<Usage>>> ChatStream(ChatRequest request,
-                                                                   RequestContext ctx,
-                                                                   EventSink on_event,
-                                                                   net::Headers forward = {}) const;
+                                                                  RequestContext ctx,
+                                                                  EventSink on_event,
+                                                                  net::Headers forward = {}) const;
 
  private:
   explicit Router(std::shared_ptr<const Config> config) : config_(std::move(config)) {}

@@ -292,7 +292,11 @@ struct StreamChannel {
 // Owned by the two callbacks; when both are gone without a result, wakes the waiting thread.
 struct StreamFeeder {
   std::shared_ptr<StreamChannel> channel;
+  StreamFeeder() = default;
+  StreamFeeder(const StreamFeeder&) = delete;
+  StreamFeeder& operator=(const StreamFeeder&) = delete;
   ~StreamFeeder() {
+    if (!channel) return;
     std::lock_guard lock(channel->mu);
     if (!channel->result) {
       channel->abandoned = true;
@@ -307,7 +311,8 @@ Expected<ChatResult> Client::stream(const ChatOptions& options, const ChunkCallb
   if (impl_->OnLoopThread()) return BlockingInCallbackError();
   auto channel = std::make_shared<StreamChannel>();
   {
-    auto feeder = std::make_shared<StreamFeeder>(StreamFeeder{channel});
+    auto feeder = std::make_shared<StreamFeeder>();
+    feeder->channel = channel;
     stream_async(
         options,
         [feeder](const StreamChunk& chunk) {

@@ -264,9 +264,9 @@ TEST(SimulatorStreamTest, EmbeddingsAreDeterministicUnitVectors) {
   EXPECT_EQ(data[0].at("embedding").as_array().size(), 32u);
   EXPECT_EQ(v.at("usage").at("prompt_tokens").to_number<int64_t>(), 6);  // 2+2+2
 
-  FakeWriter b = Post(
-      sim, "/v1/embeddings",
-      R"({"model":"text-embedding-3-small","input":"hello","dimensions":32,"encoding_format":"base64"})");
+  FakeWriter b = Post(sim, "/v1/embeddings",
+                      R"({"model":"text-embedding-3-small","input":"hello","dimensions":32,)"
+                      R"("encoding_format":"base64"})");
   std::vector<float> decoded =
       DecodeBase64Floats(b.Json().at("data").at(0).at("embedding").as_string());
   ASSERT_EQ(decoded.size(), 32u);

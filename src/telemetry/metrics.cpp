@@ -37,16 +37,21 @@ std::string EscapeLabel(std::string_view v) {
   std::string out;
   out.reserve(v.size());
   for (char c : v) {
-    if (c == '\\') out += "\\\\";
-    else if (c == '"') out += "\\\"";
-    else if (c == '\n') out += "\\n";
-    else out += c;
+    if (c == '\\')
+      out += "\\\\";
+    else if (c == '"')
+      out += "\\\"";
+    else if (c == '\n')
+      out += "\\n";
+    else
+      out += c;
   }
   return out;
 }
 
 std::vector<double> LatencyBuckets() {
-  return {0.001, 0.0025, 0.005, 0.01, 0.025, 0.05, 0.1, 0.25, 0.5, 1, 2.5, 5, 10, 30, 60, 120, 300, 600};
+  return {0.001, 0.0025, 0.005, 0.01, 0.025, 0.05, 0.1, 0.25, 0.5,
+          1,     2.5,    5,     10,   30,    60,   120, 300,  600};
 }
 
 Histogram::Histogram(const std::vector<double>* bounds)
@@ -94,11 +99,14 @@ void Family<T>::Render(std::string& out, const char* type) const {
       uint64_t cum = 0;
       for (size_t i = 0; i <= bounds_.size(); ++i) {
         cum += child->Bucket(i);
-        std::string le = "le=\"" + (i < bounds_.size() ? Num(bounds_[i]) : std::string("+Inf")) + "\"";
-        out += name_ + "_bucket" + LabelText(labels_, values, le) + " " + std::to_string(cum) + "\n";
+        std::string le =
+            "le=\"" + (i < bounds_.size() ? Num(bounds_[i]) : std::string("+Inf")) + "\"";
+        out +=
+            name_ + "_bucket" + LabelText(labels_, values, le) + " " + std::to_string(cum) + "\n";
       }
       out += name_ + "_sum" + LabelText(labels_, values) + " " + Num(child->Sum()) + "\n";
-      out += name_ + "_count" + LabelText(labels_, values) + " " + std::to_string(child->Count()) + "\n";
+      out += name_ + "_count" + LabelText(labels_, values) + " " + std::to_string(child->Count()) +
+             "\n";
     } else if constexpr (std::is_same_v<T, Gauge>) {
       out += name_ + LabelText(labels_, values) + " " + std::to_string(child->Value()) + "\n";
     } else {
@@ -111,20 +119,25 @@ template class Family<Counter>;
 template class Family<Gauge>;
 template class Family<Histogram>;
 
-CounterFamily& Registry::AddCounter(std::string name, std::string help, std::vector<std::string> labels) {
+CounterFamily& Registry::AddCounter(std::string name, std::string help,
+                                    std::vector<std::string> labels) {
   std::lock_guard lock(mu_);
-  counters_.push_back(std::make_unique<CounterFamily>(std::move(name), std::move(help), std::move(labels)));
+  counters_.push_back(
+      std::make_unique<CounterFamily>(std::move(name), std::move(help), std::move(labels)));
   return *counters_.back();
 }
 
-GaugeFamily& Registry::AddGauge(std::string name, std::string help, std::vector<std::string> labels) {
+GaugeFamily& Registry::AddGauge(std::string name, std::string help,
+                                std::vector<std::string> labels) {
   std::lock_guard lock(mu_);
-  gauges_.push_back(std::make_unique<GaugeFamily>(std::move(name), std::move(help), std::move(labels)));
+  gauges_.push_back(
+      std::make_unique<GaugeFamily>(std::move(name), std::move(help), std::move(labels)));
   return *gauges_.back();
 }
 
 HistogramFamily& Registry::AddHistogram(std::string name, std::string help,
-                                        std::vector<std::string> labels, std::vector<double> bounds) {
+                                        std::vector<std::string> labels,
+                                        std::vector<double> bounds) {
   std::lock_guard lock(mu_);
   histograms_.push_back(std::make_unique<HistogramFamily>(std::move(name), std::move(help),
                                                           std::move(labels), std::move(bounds)));

@@ -41,7 +41,9 @@ class Histogram {
   void Observe(double v);
   [[nodiscard]] uint64_t Count() const { return count_.load(std::memory_order_relaxed); }
   [[nodiscard]] double Sum() const { return sum_micros_.load(std::memory_order_relaxed) / 1e6; }
-  [[nodiscard]] uint64_t Bucket(size_t i) const { return buckets_[i].load(std::memory_order_relaxed); }
+  [[nodiscard]] uint64_t Bucket(size_t i) const {
+    return buckets_[i].load(std::memory_order_relaxed);
+  }
 
  private:
   const std::vector<double>* bounds_;
@@ -56,7 +58,9 @@ class Family {
  public:
   Family(std::string name, std::string help, std::vector<std::string> labels,
          std::vector<double> bounds = {})
-      : name_(std::move(name)), help_(std::move(help)), labels_(std::move(labels)),
+      : name_(std::move(name)),
+        help_(std::move(help)),
+        labels_(std::move(labels)),
         bounds_(std::move(bounds)) {}
 
   T& With(const std::vector<std::string>& values);
@@ -68,7 +72,8 @@ class Family {
   std::vector<std::string> labels_;
   std::vector<double> bounds_;
   mutable std::mutex mu_;
-  std::unordered_map<std::string, std::pair<std::vector<std::string>, std::unique_ptr<T>>> children_;
+  std::unordered_map<std::string, std::pair<std::vector<std::string>, std::unique_ptr<T>>>
+      children_;
 };
 
 using CounterFamily = Family<Counter>;
@@ -82,8 +87,8 @@ class Registry {
  public:
   CounterFamily& AddCounter(std::string name, std::string help, std::vector<std::string> labels);
   GaugeFamily& AddGauge(std::string name, std::string help, std::vector<std::string> labels);
-  HistogramFamily& AddHistogram(std::string name, std::string help,
-                                std::vector<std::string> labels, std::vector<double> bounds);
+  HistogramFamily& AddHistogram(std::string name, std::string help, std::vector<std::string> labels,
+                                std::vector<double> bounds);
   // Prometheus text exposition format 0.0.4.
   [[nodiscard]] std::string Render() const;
 

@@ -16,11 +16,17 @@ TEST(MetricsTest, RendersCountersAndCumulativeHistogramBuckets) {
   lat.With({"m"}).Observe(0.5);
   lat.With({"m"}).Observe(5);
   std::string text = r.Render();
-  EXPECT_NE(text.find("modelmux_requests_total{model=\"sim/echo\",status=\"200\"} 2\n"), std::string::npos) << text;
+  EXPECT_NE(text.find("modelmux_requests_total{model=\"sim/echo\",status=\"200\"} 2\n"),
+            std::string::npos)
+      << text;
   EXPECT_NE(text.find("model=\"a\\\"b\""), std::string::npos);
-  EXPECT_NE(text.find("modelmux_latency_seconds_bucket{model=\"m\",le=\"0.1\"} 1\n"), std::string::npos) << text;
-  EXPECT_NE(text.find("modelmux_latency_seconds_bucket{model=\"m\",le=\"1\"} 2\n"), std::string::npos);
-  EXPECT_NE(text.find("modelmux_latency_seconds_bucket{model=\"m\",le=\"+Inf\"} 3\n"), std::string::npos);
+  EXPECT_NE(text.find("modelmux_latency_seconds_bucket{model=\"m\",le=\"0.1\"} 1\n"),
+            std::string::npos)
+      << text;
+  EXPECT_NE(text.find("modelmux_latency_seconds_bucket{model=\"m\",le=\"1\"} 2\n"),
+            std::string::npos);
+  EXPECT_NE(text.find("modelmux_latency_seconds_bucket{model=\"m\",le=\"+Inf\"} 3\n"),
+            std::string::npos);
   EXPECT_NE(text.find("modelmux_latency_seconds_count{model=\"m\"} 3\n"), std::string::npos);
   EXPECT_NE(text.find("# TYPE modelmux_latency_seconds histogram"), std::string::npos);
 }
