@@ -1,6 +1,7 @@
 #pragma once
 // The request and answer types of the SDK: plain values with no dependency beyond the standard
-// library. They mirror the OpenAI chat vocabulary (roles, finish reasons) whatever provider answers.
+// library. They mirror the OpenAI chat vocabulary (roles, finish reasons) whatever provider
+// answers.
 
 #include <chrono>
 #include <cstdint>
@@ -25,6 +26,28 @@ struct Message {
   std::string name;                  // optional participant name
   std::string tool_call_id;          // role "tool": the call this message answers
   std::vector<ToolCall> tool_calls;  // role "assistant": calls the model made earlier
+
+  // Shorthands: Message::User("Hello"), Message::System("Be brief."), ...
+  static Message System(std::string text) { return Of("system", std::move(text)); }
+  static Message User(std::string text, std::vector<std::string> images = {}) {
+    Message m = Of("user", std::move(text));
+    m.image_urls = std::move(images);
+    return m;
+  }
+  static Message Assistant(std::string text) { return Of("assistant", std::move(text)); }
+  static Message Tool(std::string call_id, std::string text) {
+    Message m = Of("tool", std::move(text));
+    m.tool_call_id = std::move(call_id);
+    return m;
+  }
+
+ private:
+  static Message Of(std::string role, std::string text) {
+    Message m;
+    m.role = std::move(role);
+    m.content = std::move(text);
+    return m;
+  }
 };
 
 struct ChatOptions {
@@ -52,18 +75,18 @@ struct ChatOptions {
 };
 
 struct Usage {
-  int64_t prompt_tokens = 0;       // includes cached_tokens
-  int64_t completion_tokens = 0;   // includes reasoning_tokens
-  int64_t cached_tokens = 0;       // prompt tokens read from the provider's prompt cache
+  int64_t prompt_tokens = 0;      // includes cached_tokens
+  int64_t completion_tokens = 0;  // includes reasoning_tokens
+  int64_t cached_tokens = 0;      // prompt tokens read from the provider's prompt cache
   int64_t reasoning_tokens = 0;
   [[nodiscard]] int64_t total() const { return prompt_tokens + completion_tokens; }
   friend bool operator==(const Usage&, const Usage&) = default;
 };
 
 struct ChatResult {
-  std::string id;     // the provider's response id
-  std::string model;  // the model that answered, as the provider names it
-  std::string text;   // the answer (first choice)
+  std::string id;         // the provider's response id
+  std::string model;      // the model that answered, as the provider names it
+  std::string text;       // the answer (first choice)
   std::string reasoning;  // reasoning text, where the provider returns it
   // "stop", "length", "tool_calls", "content_filter", "error"; empty when the stream was stopped
   // by the caller or the provider gave none.
@@ -85,11 +108,11 @@ struct StreamChunk {
 
 #ifndef MODELMUX_BUILDING_SDK
 namespace modelmux {
-using sdk::ToolCall;
-using sdk::Message;
 using sdk::ChatOptions;
-using sdk::Usage;
 using sdk::ChatResult;
+using sdk::Message;
 using sdk::StreamChunk;
+using sdk::ToolCall;
+using sdk::Usage;
 }  // namespace modelmux
 #endif

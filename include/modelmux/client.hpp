@@ -5,7 +5,8 @@
 //
 //   auto client = modelmux::Client::Create();          // config + environment, as `modelmux serve`
 //   if (!client) { std::cerr << client.error().ToString() << "\n"; return 1; }
-//   auto reply = (*client)->chat({.model = "sim/echo", .messages = {{"user", "Hello"}}});
+//   modelmux::ChatOptions req{.model = "sim/echo", .messages = {modelmux::Message::User("Hi")}};
+//   auto reply = (*client)->chat(req);
 //   if (reply) std::cout << reply->text << "\n";
 //
 // Threading: a Client is thread-safe; any number of threads may call it at once. It runs its own
@@ -109,7 +110,7 @@ class MODELMUX_API Client {
 
 #ifndef MODELMUX_BUILDING_SDK
 namespace modelmux {
-using sdk::ClientOptions;
 using sdk::Client;
+using sdk::ClientOptions;
 }  // namespace modelmux
 #endif

@@ -18,11 +18,11 @@ namespace modelmux::sdk {
 // A cheap value: copy it, store it, compare its fields.
 struct Error {
   std::string kind = "internal";
-  int http_status = 500;   // the status a gateway would answer with for this kind
-  std::string message;     // for people; never contains secrets
-  std::string code;        // stable machine code, e.g. "model_not_found"; may be empty
-  std::string param;       // the request field at fault ("model", "messages[0].role"), if any
-  std::string provider;    // the provider that produced the error; empty when modelmux did
+  int http_status = 500;      // the status a gateway would answer with for this kind
+  std::string message;        // for people; never contains secrets
+  std::string code;           // stable machine code, e.g. "model_not_found"; may be empty
+  std::string param;          // the request field at fault ("model", "messages[0].role"), if any
+  std::string provider;       // the provider that produced the error; empty when modelmux did
   std::string provider_code;  // the provider's own error code or type, verbatim (masked)
   int upstream_status = 0;    // the provider's HTTP status; 0 when no provider answered
   bool retryable = false;     // another attempt (after a pause) may succeed

@@ -16,7 +16,7 @@ class [[nodiscard]] Result {
  public:
   // Default: an internal error. Exists so that Result can travel through APIs that need a
   // default-constructible value (futures, channels); never return one on purpose.
-  Result() : v_(std::in_place_index<1>, Error{ErrorKind::kInternal, "no result"}) {}
+  Result() : v_(std::in_place_index<1>, Internal("no result")) {}
   Result(T value) : v_(std::in_place_index<0>, std::move(value)) {}  // NOLINT: implicit by design
   Result(Error error) : v_(std::in_place_index<1>, std::move(error)) {}  // NOLINT
 

@@ -30,6 +30,7 @@ struct Gateway::Exchange {
   RequestContext ctx;
   telemetry::RequestRecord record;
   std::string model_label = "unknown";
+  std::string provider_type;  // for the price lookup
 };
 
 namespace {
@@ -196,7 +197,15 @@ awaitable<void> Gateway::Handle(net::ServerRequest& req, net::ResponseWriter& wr
 
   if (api) {
     ex.record.latency = Clock::now() - req.received;
-    metrics_->Record(ex.model_label, ex.record);
+    std::optional<telemetry::Money> money;
+    if (ex.record.usage && !ex.provider_type.empty()) {
+      if (const auto* price =
+              telemetry::PriceTable::BuiltIn().Find(ex.provider_type, ex.record.upstream_model)) {
+        money = telemetry::Cost(*price, *ex.record.usage);
+        if (money) ex.record.cost = telemetry::FormatMoney(*money);
+      }
+    }
+    metrics_->Record(ex.model_label, ex.record, money);
     log_.Write(ex.record);
   }
 }
@@ -248,6 +257,7 @@ awaitable<void> Gateway::ChatCompletions(Exchange& ex, bool legacy) {
   ex.model_label = model;
   const auto& provider = *plan->provider;
   ex.record.provider = provider.spec().name;
+  ex.provider_type = provider.spec().type;
   ex.record.upstream_model = plan->resolved.model;
 
   auto body = oa::RewriteForUpstream(req.body, plan->resolved.model, stream && !include_usage,

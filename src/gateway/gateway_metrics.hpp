@@ -3,6 +3,7 @@
 // are listed in docs/OBSERVABILITY.md.
 
 #include "telemetry/metrics.hpp"
+#include "telemetry/price_table.hpp"
 #include "telemetry/request_log.hpp"
 
 namespace modelmux::gateway {
@@ -21,11 +22,19 @@ struct GatewayMetrics {
         upstream_errors(r.AddCounter("modelmux_upstream_errors_total",
                                      "Upstream calls that failed, by provider and error kind.",
                                      {"provider", "kind"})),
+        cost(r.AddCounter("modelmux_cost_total",
+                          "Money spent at the provider's list price, in the model's currency.",
+                          {"model", "provider", "currency"})),
         in_flight(
             r.AddGauge("modelmux_requests_in_flight", "Requests being handled now.", {}).With({})) {
   }
 
-  void Record(const std::string& model, const telemetry::RequestRecord& rec) {
+  void Record(const std::string& model, const telemetry::RequestRecord& rec,
+              const std::optional<telemetry::Money>& money) {
+    if (money) {
+      cost.With({model, rec.provider, money->currency == telemetry::Currency::kCny ? "CNY" : "USD"})
+          .Inc(static_cast<double>(money->micros) / 1e6);
+    }
     const std::string status = std::to_string(rec.status);
     requests.With({model, rec.provider, status}).Inc();
     latency.With({model, rec.provider}).Observe(rec.latency.count());
@@ -49,6 +58,7 @@ struct GatewayMetrics {
   telemetry::HistogramFamily& latency;
   telemetry::CounterFamily& tokens;
   telemetry::CounterFamily& upstream_errors;
+  telemetry::CounterFamily& cost;
   telemetry::Gauge& in_flight;
 };
 

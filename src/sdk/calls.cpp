@@ -30,7 +30,8 @@ namespace {
 
 Error FromException(const std::exception& e) {
   if (const auto* se = dynamic_cast<const boost::system::system_error*>(&e)) {
-    if (se->code() == asio::error::operation_aborted) return CancelledError("the call was cancelled");
+    if (se->code() == asio::error::operation_aborted)
+      return CancelledError("the call was cancelled");
   }
   return FromCoreError(::modelmux::Internal(std::string("unexpected exception: ") + e.what()));
 }
@@ -69,8 +70,8 @@ asio::awaitable<void> ChatTask(std::shared_ptr<const routing::Router> router, Ch
   Deliver(done, std::move(out));
 }
 
-asio::awaitable<void> StreamTask(std::shared_ptr<const routing::Router> router,
-                                 ChatRequest request, RequestContext ctx, net::Headers forward,
+asio::awaitable<void> StreamTask(std::shared_ptr<const routing::Router> router, ChatRequest request,
+                                 RequestContext ctx, net::Headers forward,
                                  Client::ChunkCallback on_chunk, Client::ChatCallback done) {
   StreamAssembler assembler;
   bool stopped = false;  // on_chunk returned false (or threw)

@@ -48,7 +48,8 @@ constexpr size_t kSimBodyLimit = size_t{32} << 20;
   } else {
     MM_RETURN_IF_ERROR(routing::ValidateConfig(config));
     bool all_sim = !config.providers.empty();
-    for (const auto& p : config.providers) all_sim = all_sim && p.type == routing::ProviderType::kSim;
+    for (const auto& p : config.providers)
+      all_sim = all_sim && p.type == routing::ProviderType::kSim;
     config.using_simulator = all_sim;
   }
   return config;
@@ -332,9 +333,8 @@ Expected<ChatResult> Client::stream(const ChatOptions& options, const ChunkCallb
   }
   std::unique_lock lock(channel->mu);
   for (;;) {
-    channel->cv.wait(lock, [&] {
-      return !channel->chunks.empty() || channel->result || channel->abandoned;
-    });
+    channel->cv.wait(
+        lock, [&] { return !channel->chunks.empty() || channel->result || channel->abandoned; });
     if (!channel->chunks.empty()) {
       StreamChunk chunk = std::move(channel->chunks.front());
       channel->chunks.pop_front();

@@ -68,8 +68,8 @@ struct __attribute__((visibility("hidden"))) Client::Impl {
 
 // The call coroutines (calls.cpp). Each runs `done` exactly once unless its frame is destroyed.
 boost::asio::awaitable<void> ChatTask(std::shared_ptr<const routing::Router> router,
-                                      ChatRequest request, RequestContext ctx,
-                                      net::Headers forward, Client::ChatCallback done);
+                                      ChatRequest request, RequestContext ctx, net::Headers forward,
+                                      Client::ChatCallback done);
 boost::asio::awaitable<void> StreamTask(std::shared_ptr<const routing::Router> router,
                                         ChatRequest request, RequestContext ctx,
                                         net::Headers forward, Client::ChunkCallback on_chunk,

@@ -39,7 +39,7 @@ fs::path WriteSimOnlyConfig() {
 ChatOptions Ask(std::string model, std::string text) {
   ChatOptions o;
   o.model = std::move(model);
-  o.messages.push_back({.role = "user", .content = std::move(text)});
+  o.messages.push_back(modelmux::Message::User(std::move(text)));
   o.timeout = std::chrono::seconds(30);
   return o;
 }
@@ -130,17 +130,24 @@ TEST_F(ClientTest, StreamWithoutIncludeUsageDeliversNoUsageChunk) {
 }
 
 TEST_F(ClientTest, StoppingAStreamReturnsThePartialText) {
+  const std::string prompt = "one two three four five six seven eight";
+  auto options = Ask("sim/echo", prompt);
+  options.headers["x-sim-tokens-per-s"] = "20";  // 50 ms between words: stopping is seen in time
   std::string seen;
-  auto result = client_->stream(Ask("sim/echo", "one two three four five six seven eight"),
-                                [&](const StreamChunk& c) {
-                                  seen += c.text;
-                                  return seen.empty();  // stop after the first text
-                                });
+  bool stopped = false;
+  int calls_after_stop = 0;
+  auto result = client_->stream(options, [&](const StreamChunk& c) {
+    if (stopped) ++calls_after_stop;
+    seen += c.text;
+    stopped = !seen.empty();  // stop after the first text
+    return !stopped;
+  });
   ASSERT_TRUE(result.ok()) << result.error().ToString();
+  EXPECT_EQ(calls_after_stop, 0);
   EXPECT_FALSE(seen.empty());
   EXPECT_TRUE(result->finish_reason.empty());
   EXPECT_EQ(result->text.rfind(seen, 0), 0u);  // what was delivered is a prefix of the result
-  EXPECT_NE(result->text, "one two three four five six seven eight");
+  EXPECT_LT(result->text.size(), prompt.size());
 }
 
 TEST_F(ClientTest, UpstreamRateLimitSurfacesAsError) {
@@ -157,6 +164,35 @@ TEST_F(ClientTest, UpstreamRateLimitSurfacesAsError) {
   auto streamed = client_->stream(options, [](const StreamChunk&) { return true; });
   ASSERT_FALSE(streamed.ok());
   EXPECT_EQ(streamed.error().kind, "rate_limited");
+}
+
+TEST_F(ClientTest, DeadlineEndsAStalledCall) {
+  auto options = Ask("sim/echo", "too slow");
+  options.headers["x-sim-stall-ms"] = "10000";
+  options.timeout = std::chrono::milliseconds(300);
+  auto started = std::chrono::steady_clock::now();
+  auto reply = client_->chat(options);
+  ASSERT_FALSE(reply.ok());
+  EXPECT_EQ(reply.error().kind, "timeout");
+  EXPECT_EQ(reply.error().http_status, 504);
+  EXPECT_LT(std::chrono::steady_clock::now() - started, std::chrono::seconds(5));
+}
+
+TEST_F(ClientTest, ImagesTravelAsContentParts) {
+  auto options = Ask("sim/echo", "what is in this picture");
+  options.messages[0].image_urls.push_back(
+      "data:image/"
+      "png;base64,"
+      "iVBORw0KGgoAAAANSUhEUgAAAAEAAAABCAYAAAAfFcSJAAAADUlEQVR42mP8z8BQDwAEhQGAhKmMIQAAAABJRU5ErkJg"
+      "gg==");
+  auto reply = client_->chat(options);
+  ASSERT_TRUE(reply.ok()) << reply.error().ToString();
+  EXPECT_EQ(reply->text, "what is in this picture");
+  ASSERT_TRUE(reply->usage.has_value());
+  // The image adds prompt tokens beyond the text alone.
+  auto text_only = client_->chat(Ask("sim/echo", "what is in this picture"));
+  ASSERT_TRUE(text_only.ok());
+  EXPECT_GT(reply->usage->prompt_tokens, text_only->usage->prompt_tokens);
 }
 
 TEST_F(ClientTest, UnknownModelIsNotFound) {
@@ -267,7 +303,8 @@ TEST(ClientCreateTest, DestroyingTheClientCancelsCallsInFlight) {
   options_slow.headers["x-sim-stall-ms"] = "20000";
   std::promise<Expected<ChatResult>> done;
   auto got = done.get_future();
-  client->chat_async(options_slow, [&done](Expected<ChatResult> r) { done.set_value(std::move(r)); });
+  client->chat_async(options_slow,
+                     [&done](Expected<ChatResult> r) { done.set_value(std::move(r)); });
   std::this_thread::sleep_for(std::chrono::milliseconds(100));  // let the call reach the simulator
   auto started = std::chrono::steady_clock::now();
   client.reset();

@@ -21,7 +21,8 @@ namespace modelmux::sdk {
 
 // Public options -> neutral request. Errors: kInvalidRequest for an empty model, no messages or an
 // unknown role (param names the field).
-[[nodiscard]] ::modelmux::Result<ChatRequest> ToCoreRequest(const ChatOptions& options, bool stream);
+[[nodiscard]] ::modelmux::Result<ChatRequest> ToCoreRequest(const ChatOptions& options,
+                                                            bool stream);
 
 // The request headers the router may forward (simulator controls).
 [[nodiscard]] net::Headers ToForwardHeaders(const std::map<std::string, std::string>& headers);

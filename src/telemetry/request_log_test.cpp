@@ -24,9 +24,9 @@ TEST(RequestLogTest, HumanFormIsTheSeedsTwoLines) {
   RequestLog log(LogFormat::kHuman);
   std::string text = log.Format(Sample());
   EXPECT_EQ(text,
-            "[2026-09-21 13:33:20] REQUEST: model=sim/echo, prompt_len=45, tokens=128, cost=$0.002 "
+            "[2026-09-21 14:13:20] REQUEST: model=sim/echo, prompt_len=45, tokens=128, cost=$0.002 "
             "id=req-1\n"
-            "[2026-09-21 13:33:21] RESPONSE: status=200, latency=1.8s id=req-1\n");
+            "[2026-09-21 14:13:21] RESPONSE: status=200, latency=1.8s id=req-1\n");
 }
 
 TEST(RequestLogTest, JsonLineEscapesAndCarriesTheRequestId) {

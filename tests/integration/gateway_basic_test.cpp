@@ -99,8 +99,9 @@ TEST_F(GatewayBasic, HealthReadyAndModels) {
 }
 
 TEST_F(GatewayBasic, LegacyCompletionsWork) {
-  auto r = Http("POST", Url("/v1/completions"),
-                R"({"model":"sim/echo","prompt":"legacy prompt text","max_tokens":50})", {}, kShort);
+  auto r =
+      Http("POST", Url("/v1/completions"),
+           R"({"model":"sim/echo","prompt":"legacy prompt text","max_tokens":50})", {}, kShort);
   ASSERT_EQ(r.status, 200) << r.body;
   auto v = ParseJson(r.body);
   ASSERT_TRUE(v.is_object()) << r.body;
@@ -173,10 +174,10 @@ TEST_F(GatewayBasic, StreamWithIncludeUsageHasExactlyOneUsageChunkEqualToNonStre
   UsageCounts expected = UsageOf(ParseJson(plain.body).at("usage"));
   ASSERT_GT(expected.completion, 0);
 
-  auto r = HttpStream("POST", Url("/v1/chat/completions"),
-                      ChatBody("sim/echo", text,
-                               R"("stream":true,"stream_options":{"include_usage":true})"),
-                      {}, kShort);
+  auto r = HttpStream(
+      "POST", Url("/v1/chat/completions"),
+      ChatBody("sim/echo", text, R"("stream":true,"stream_options":{"include_usage":true})"), {},
+      kShort);
   ASSERT_EQ(r.status, 200);
   auto s = ParseChatStream(r.Body());
   EXPECT_EQ(s.text, text);
@@ -193,7 +194,8 @@ TEST_F(GatewayBasic, StreamWithIncludeUsageHasExactlyOneUsageChunkEqualToNonStre
 std::string CannedUsageStream() {
   std::string body;
   auto ev = [&](std::string_view d) { body += "data: " + std::string(d) + "\n\n"; };
-  const char* env = R"("id":"c1","object":"chat.completion.chunk","created":1,"model":"gpt-4o-mini")";
+  const char* env =
+      R"("id":"c1","object":"chat.completion.chunk","created":1,"model":"gpt-4o-mini")";
   ev(std::string("{") + env +
      R"(,"choices":[{"index":0,"delta":{"role":"assistant","content":""},"finish_reason":null}],"usage":null})");
   ev(std::string("{") + env +
@@ -210,9 +212,9 @@ std::string CannedUsageStream() {
 
 TEST(GatewayStreamUsage, AsksUpstreamForUsageAndDropsTheChunkTheCallerDidNotAskFor) {
   OneShotUpstream upstream(CannedUsageStream());
-  auto gw = StartGateway({}, {{"OPENAI_BASE_URL",
-                               "http://127.0.0.1:" + std::to_string(upstream.port()) + "/v1"},
-                              {"OPENAI_API_KEY", "sk-test"}});
+  auto gw = StartGateway(
+      {}, {{"OPENAI_BASE_URL", "http://127.0.0.1:" + std::to_string(upstream.port()) + "/v1"},
+           {"OPENAI_API_KEY", "sk-test"}});
   auto r = HttpStream("POST", gw.base_url + "/v1/chat/completions",
                       ChatBody("gpt-4o-mini", "hi", R"("stream":true)"), {}, kShort);
   ASSERT_EQ(r.status, 200) << r.Body() << gw.process->Describe();

@@ -21,9 +21,9 @@ class GatewayErrors : public ::testing::Test {
                                      "server:\n"
                                      "  limits:\n"
                                      "    chat_body: 1KiB\n");
-    gw_ = new Service(StartGateway(
-        {"--config", config},
-        {{"OPENAI_BASE_URL", sim_->base_url + "/v1"}, {"OPENAI_API_KEY", "sk-test"}}));
+    gw_ =
+        new Service(StartGateway({"--config", config}, {{"OPENAI_BASE_URL", sim_->base_url + "/v1"},
+                                                        {"OPENAI_API_KEY", "sk-test"}}));
   }
   static void TearDownTestSuite() {
     delete gw_;
@@ -41,7 +41,8 @@ class GatewayErrors : public ::testing::Test {
   static std::string Chat() { return gw_->base_url + "/v1/chat/completions"; }
 
   // POSTs `body` to the chat path and checks the status and error shape; returns the error.
-  static json::object ExpectChatError(const std::string& body, int status, HeaderList headers = {}) {
+  static json::object ExpectChatError(const std::string& body, int status,
+                                      HeaderList headers = {}) {
     auto r = Http("POST", Chat(), body, std::move(headers), kShort);
     EXPECT_EQ(r.status, status) << "body sent: " << body << "\nanswer: " << r.body;
     EXPECT_NE(r.headers.Get("content-type").find("application/json"), std::string::npos);
@@ -138,7 +139,8 @@ TEST_F(GatewayErrors, HeaderBlockOver64KiBIs431) {
   RawConn conn(gw_->address.port);
   ASSERT_TRUE(conn.connected());
   std::string req = "GET /healthz HTTP/1.1\r\nhost: x\r\n";
-  for (int i = 0; i < 10; ++i) req += "x-filler-" + std::to_string(i) + ": " + std::string(7000, 'h') + "\r\n";
+  for (int i = 0; i < 10; ++i)
+    req += "x-filler-" + std::to_string(i) + ": " + std::string(7000, 'h') + "\r\n";
   req += "\r\n";
   ASSERT_GT(req.size(), 64u * 1024);
   conn.SendAll(req);
@@ -158,8 +160,8 @@ TEST_F(GatewayErrors, UnknownPathIs404) {
   auto r = Http("GET", gw_->base_url + "/v1/nope", {}, {}, kShort);
   EXPECT_EQ(r.status, 404) << r.body;
   ExpectOpenAiError(r.body);
-  auto p = Http("POST", gw_->base_url + "/v2/chat/completions", ChatBody("sim/echo", "x"), {},
-                kShort);
+  auto p =
+      Http("POST", gw_->base_url + "/v2/chat/completions", ChatBody("sim/echo", "x"), {}, kShort);
   EXPECT_EQ(p.status, 404) << p.body;
   ExpectOpenAiError(p.body);
 }
@@ -207,9 +209,9 @@ uint16_t ClosedPort() {
 }
 
 TEST(GatewayUpstreamDown, IsA502InOpenAiShapeNeverA200) {
-  auto gw = StartGateway({}, {{"OPENAI_BASE_URL",
-                               "http://127.0.0.1:" + std::to_string(ClosedPort()) + "/v1"},
-                              {"OPENAI_API_KEY", "sk-test"}});
+  auto gw = StartGateway(
+      {}, {{"OPENAI_BASE_URL", "http://127.0.0.1:" + std::to_string(ClosedPort()) + "/v1"},
+           {"OPENAI_API_KEY", "sk-test"}});
   const std::string url = gw.base_url + "/v1/chat/completions";
   auto r = Http("POST", url, ChatBody("gpt-4o-mini", "hi"), {}, kShort);
   EXPECT_EQ(r.status, 502) << r.body;

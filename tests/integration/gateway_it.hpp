@@ -1,8 +1,8 @@
 #pragma once
 // Helpers shared by the gateway integration tests (header-only, on top of harness.hpp): request
 // bodies, JSON and SSE inspection, temporary config files, a raw blocking HTTP/1.1 client over one
-// socket (for keep-alive, oversized heads and mid-stream disconnects), a one-shot fake upstream that
-// records what the gateway sent, and loopback socket counts from /proc/net/tcp.
+// socket (for keep-alive, oversized heads and mid-stream disconnects), a one-shot fake upstream
+// that records what the gateway sent, and loopback socket counts from /proc/net/tcp.
 
 #include <arpa/inet.h>
 #include <netinet/in.h>
@@ -10,6 +10,7 @@
 #include <sys/socket.h>
 #include <unistd.h>
 
+#include <gtest/gtest.h>
 #include <atomic>
 #include <boost/json.hpp>
 #include <cerrno>
@@ -18,7 +19,6 @@
 #include <cstring>
 #include <filesystem>
 #include <fstream>
-#include <gtest/gtest.h>
 #include <sstream>
 #include <string>
 #include <string_view>
@@ -77,7 +77,9 @@ inline json::object ExpectOpenAiError(std::string_view body) {
     EXPECT_TRUE(err.contains(key) && (err.at(key).is_string() || err.at(key).is_null()))
         << key << " missing: " << body;
   }
-  if (err.contains("message")) EXPECT_FALSE(Str(err.at("message")).empty()) << body;
+  if (err.contains("message")) {
+    EXPECT_FALSE(Str(err.at("message")).empty()) << body;
+  }
   return err;
 }
 
@@ -369,7 +371,8 @@ class OneShotUpstream {
           std::string lower = in.substr(0, end + 4);
           for (char& c : lower) c = static_cast<char>(std::tolower(static_cast<unsigned char>(c)));
           auto cl = lower.find("\r\ncontent-length:");
-          size_t len = cl == std::string::npos ? 0 : std::strtoul(lower.c_str() + cl + 17, nullptr, 10);
+          size_t len =
+              cl == std::string::npos ? 0 : std::strtoul(lower.c_str() + cl + 17, nullptr, 10);
           need = end + 4 + len;
           head_ = in.substr(0, end + 4);
         }

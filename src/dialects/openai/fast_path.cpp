@@ -157,11 +157,19 @@ Result<ScannedRequest> ScanChatRequest(std::string_view body) {
 Result<std::string> RewriteForUpstream(std::string_view body, std::string_view upstream_model,
                                        bool force_include_usage,
                                        std::span<const std::string_view> remove_keys) {
-  MM_TRY(ScannedRequest scan, ScanChatRequest(body));
+  // The body was checked by the caller (ScanChatRequest or DecodeCompletionRequest): the hot
+  // path parses it once. Only a body that is not an object at all is refused here.
+  {
+    const size_t b = body.find_first_not_of(" \t\r\n");
+    const size_t e = body.find_last_not_of(" \t\r\n");
+    if (b == std::string_view::npos || body[b] != '{' || body[e] != '}' || b == e) {
+      return ParseBodyError();
+    }
+  }
   MemberScanner scanner(body);
   const std::vector<Member> members = scanner.Scan();
   const std::string model_json = json::serialize(json::value(upstream_model));
-  const bool want_usage = force_include_usage && scan.stream;
+  const bool want_usage = force_include_usage;
 
   std::string out;
   out.reserve(body.size() + 48);

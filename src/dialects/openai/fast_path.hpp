@@ -42,7 +42,9 @@ struct ScannedRequest {
 // force_include_usage and the body streams, sets stream_options.include_usage = true (adding
 // stream_options if absent, keeping its other keys); removes every top-level member named in
 // remove_keys. All other members are copied byte for byte (separators normalised to ",").
-// Errors: the same as ScanChatRequest.
+// `body` must already have been checked (ScanChatRequest or DecodeCompletionRequest) so the hot
+// path parses it once; pass force_include_usage only for streamed requests.
+// Errors: a body that is not a JSON object.
 [[nodiscard]] Result<std::string> RewriteForUpstream(std::string_view body,
                                                      std::string_view upstream_model,
                                                      bool force_include_usage,
