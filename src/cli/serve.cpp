@@ -81,14 +81,6 @@ int RunServe(const ServeArgs& args) {
       [&gw](net::ServerRequest& r, net::ResponseWriter& w) { return gw.Handle(r, w); });
   if (auto st = server.Listen(); !st.ok()) return Fail(st.error());
 
-  if (runtime.simulator_running() && config->using_simulator) {
-    std::printf(
-        "no provider key found in the environment: serving the built-in simulator (models "
-        "sim/*)\n");
-  }
-  std::printf("listening on %s:%u\n", server.host().c_str(), server.port());
-  std::fflush(stdout);
-
   // SIGTERM / SIGINT: drain. SIGHUP: reload the config file; a bad file keeps the old config.
   asio::signal_set stop_signals(loops.loop(0), SIGTERM, SIGINT);
   asio::signal_set hup(loops.loop(0), SIGHUP);
@@ -117,6 +109,14 @@ int RunServe(const ServeArgs& args) {
         hup.async_wait(on_hup);
       };
   hup.async_wait(on_hup);
+
+  if (runtime.simulator_running() && config->using_simulator) {
+    std::printf(
+        "no provider key found in the environment: serving the built-in simulator (models "
+        "sim/*)\n");
+  }
+  std::printf("listening on %s:%u\n", server.host().c_str(), server.port());
+  std::fflush(stdout);
 
   loops.Start();
   loops.Join();

@@ -304,7 +304,8 @@ awaitable<void> Gateway::ChatCompletions(Exchange& ex, bool legacy) {
   SseParser parser;
   std::vector<SseEvent> events;
   std::string out;
-  bool done = false, first = true;
+  bool done = false, first = true, timed_out = false;
+  std::string cut_detail;
   while (!done) {
     Result<std::string> owned = std::string();
     std::string_view piece;
@@ -321,14 +322,10 @@ awaitable<void> Gateway::ChatCompletions(Exchange& ex, bool legacy) {
       }
     }
     if (!owned.ok()) {
-      if (owned.error().kind == ErrorKind::kCancelled) co_return;
-      Error e = std::move(owned).error();
-      std::string ev = "data: " + oa::EncodeError(e) + "\n\n";
-      (void)co_await ex.writer.Write(ev);
-      ex.record.error_code = "stream_interrupted";
-      ex.record.error_message = e.message;
-      ex.writer.Abort();
-      co_return;
+      if (owned.error().kind == ErrorKind::kCancelled) co_return;  // the caller is gone
+      cut_detail = owned.error().message;
+      timed_out = owned.error().kind == ErrorKind::kTimeout;
+      break;
     }
     if (piece.empty()) break;
     if (!parser.Feed(piece, events)) break;
@@ -337,6 +334,14 @@ awaitable<void> Gateway::ChatCompletions(Exchange& ex, bool legacy) {
       if (ev.data == "[DONE]") {
         done = true;
         out += "data: [DONE]\n\n";
+        break;
+      }
+      if (ev.data.find("\"error\"") != std::string::npos && oa::IsErrorChunk(ev.data)) {
+        // The provider ended the stream with an error event: pass it on as the last event.
+        AppendSseEvent(out, ev.data, ev.event);
+        ex.record.error_code = "upstream_stream_error";
+        ex.record.error_message = "the provider sent an error event mid-stream";
+        done = true;
         break;
       }
       if (ev.data.find("\"usage\"") != std::string::npos) {
@@ -351,9 +356,10 @@ awaitable<void> Gateway::ChatCompletions(Exchange& ex, bool legacy) {
   if (!done) {
     // The upstream ended without its terminator: say so in-band, never pretend it finished.
     Error e;
-    e.kind = ErrorKind::kUpstreamError;
-    e.code = "stream_cut";
+    e.kind = timed_out ? ErrorKind::kTimeout : ErrorKind::kUpstreamError;
+    e.code = timed_out ? "upstream_timeout" : "stream_cut";
     e.message = "the upstream stream ended before it was complete";
+    if (!cut_detail.empty()) e.message += ": " + cut_detail;
     ex.record.error_code = e.code;
     ex.record.error_message = e.message;
     (void)co_await ex.writer.Write("data: " + oa::EncodeError(e) + "\n\n");

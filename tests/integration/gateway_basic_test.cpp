@@ -197,7 +197,8 @@ std::string CannedUsageStream() {
   const char* env =
       R"("id":"c1","object":"chat.completion.chunk","created":1,"model":"gpt-4o-mini")";
   ev(std::string("{") + env +
-     R"(,"choices":[{"index":0,"delta":{"role":"assistant","content":""},"finish_reason":null}],"usage":null})");
+     R"(,"choices":[{"index":0,"delta":{"role":"assistant","content":""},)"
+     R"("finish_reason":null}],"usage":null})");
   ev(std::string("{") + env +
      R"(,"choices":[{"index":0,"delta":{"content":"Hel"},"finish_reason":null}],"usage":null})");
   ev(std::string("{") + env +

@@ -135,16 +135,32 @@ TEST_F(GatewayErrors, BodyOverTheLimitWithoutContentLengthIs413) {
   ExpectOpenAiError(r.body);
 }
 
-TEST_F(GatewayErrors, HeaderBlockOver64KiBIs431) {
-  RawConn conn(gw_->address.port);
-  ASSERT_TRUE(conn.connected());
+// Sends a GET whose header block is about `size` bytes (fields of 1000 bytes) on a new connection.
+RawConn::Response GetWithHeaderBlock(uint16_t port, size_t size) {
+  RawConn conn(port);
+  EXPECT_TRUE(conn.connected());
   std::string req = "GET /healthz HTTP/1.1\r\nhost: x\r\n";
-  for (int i = 0; i < 10; ++i)
-    req += "x-filler-" + std::to_string(i) + ": " + std::string(7000, 'h') + "\r\n";
+  for (int i = 0; req.size() + 2 < size; ++i) {
+    req += "x-filler-" + std::to_string(i) + ": " + std::string(986, 'h') + "\r\n";
+  }
   req += "\r\n";
-  ASSERT_GT(req.size(), 64u * 1024);
-  conn.SendAll(req);
-  auto r = conn.ReadResponse(5s);
+  conn.SendAll(req);  // the server may stop reading at the limit
+  return conn.ReadResponse(5s);
+}
+
+TEST_F(GatewayErrors, HeaderBlockFarOverTheLimitIs431) {
+  auto r = GetWithHeaderBlock(gw_->address.port, 200 * 1024);
+  EXPECT_EQ(r.status, 431) << r.head << r.body;
+  ExpectOpenAiError(r.body);
+}
+
+TEST_F(GatewayErrors, HeaderBlockJustUnderTheLimitIsAccepted) {
+  auto r = GetWithHeaderBlock(gw_->address.port, 60 * 1024);
+  EXPECT_EQ(r.status, 200) << r.head << r.body;
+}
+
+TEST_F(GatewayErrors, HeaderBlockOf70KBIs431) {
+  auto r = GetWithHeaderBlock(gw_->address.port, 70 * 1000);
   EXPECT_EQ(r.status, 431) << r.head << r.body;
   ExpectOpenAiError(r.body);
 }

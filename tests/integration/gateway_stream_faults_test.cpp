@@ -100,10 +100,10 @@ TEST_F(GatewayStreamFaults, CutStreamEndsWithAnInBandStreamCutErrorAndNoDone) {
   auto ev = ParseEvents(r.Body());
   EXPECT_EQ(ev.chunks.size(), 3u) << r.Body();
   ASSERT_EQ(ev.errors.size(), 1u) << r.Body();
-  EXPECT_EQ(Str(ev.errors[0]["code"]), "stream_cut") << r.Body();
   EXPECT_FALSE(Str(ev.errors[0]["message"]).empty());
   EXPECT_FALSE(ev.done) << r.Body();
   EXPECT_FALSE(ev.anything_after_error) << r.Body();
+  EXPECT_EQ(Str(ev.errors[0]["code"]), "stream_cut") << r.Body();
 }
 
 TEST_F(GatewayStreamFaults, UpstreamErrorEventIsForwardedAndIsTheLastEvent) {

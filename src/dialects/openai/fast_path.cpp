@@ -231,4 +231,14 @@ bool IsUsageOnlyChunk(std::string_view data) {
          usage != nullptr && usage->is_object();
 }
 
+bool IsErrorChunk(std::string_view data) {
+  unsigned char arena[kArenaBytes];
+  json::monotonic_resource mr(arena, sizeof(arena));
+  boost::system::error_code ec;
+  json::value v = json::parse(data, ec, json::storage_ptr(&mr));
+  if (ec || !v.is_object()) return false;
+  const json::value* err = v.get_object().if_contains("error");
+  return err != nullptr && !err->is_null();
+}
+
 }  // namespace modelmux::dialects::openai

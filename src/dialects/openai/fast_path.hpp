@@ -58,4 +58,7 @@ struct ScannedRequest {
 // when include_usage is on: the chunk to drop when the caller did not ask for usage.
 [[nodiscard]] bool IsUsageOnlyChunk(std::string_view data);
 
+// True for an in-band error event (`{"error":{...}}` at the top level): the last event of a stream.
+[[nodiscard]] bool IsErrorChunk(std::string_view data);
+
 }  // namespace modelmux::dialects::openai
