@@ -31,6 +31,7 @@ have_header /usr/include/yaml-cpp/yaml.h || want_pkg libyaml-cpp-dev
 have_header /usr/include/gtest/gtest.h || want_pkg libgtest-dev
 have_header /usr/include/gmock/gmock.h || want_pkg libgmock-dev
 have_header /usr/include/benchmark/benchmark.h || want_pkg libbenchmark-dev
+have_header /usr/include/jemalloc/jemalloc.h || want_pkg libjemalloc-dev
 
 # Test and benchmark peers: real servers on loopback, and Node.js for the official SDKs.
 command -v nginx >/dev/null || want_pkg nginx

@@ -1,5 +1,6 @@
 // `modelmux serve`: the gateway.
 
+#include <boost/asio/as_tuple.hpp>
 #include <boost/asio/co_spawn.hpp>
 #include <boost/asio/detached.hpp>
 #include <boost/asio/signal_set.hpp>
@@ -9,6 +10,7 @@
 
 #include "cli/commands.hpp"
 #include "gateway/gateway.hpp"
+#include "telemetry/price_table.hpp"
 
 namespace modelmux::cli {
 
@@ -75,6 +77,7 @@ int RunServe(const ServeArgs& args) {
                         ? telemetry::LogFormat::kHuman
                         : telemetry::LogFormat::kJson;
   gopt.access_log = !args.no_access_log;
+  (void)telemetry::PriceTable::BuiltIn();  // parse the embedded price table now, not on a request
   gateway::Gateway gw(runtime.router(), gopt);
   net::Server server(
       loops, ServerOptionsFrom(*config, &gw),
@@ -118,8 +121,23 @@ int RunServe(const ServeArgs& args) {
   std::printf("listening on %s:%u\n", server.host().c_str(), server.port());
   std::fflush(stdout);
 
+  // Request-log lines are written in groups; a quiet gateway still writes them within 200 ms.
+  asio::co_spawn(
+      loops.loop(0),
+      [](gateway::Gateway* g) -> asio::awaitable<void> {
+        asio::steady_timer t(co_await asio::this_coro::executor);
+        while (true) {
+          t.expires_after(std::chrono::milliseconds(200));
+          auto [ec] = co_await t.async_wait(asio::as_tuple(asio::use_awaitable));
+          if (ec) co_return;
+          g->FlushLogs();
+        }
+      }(&gw),
+      asio::detached);
+
   loops.Start();
   loops.Join();
+  gw.FlushLogs();
   return 0;
 }
 

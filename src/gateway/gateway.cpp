@@ -126,6 +126,17 @@ awaitable<Result<std::string>> FirstPieceWithHeartbeats(std::shared_ptr<net::Cli
   }
 }
 
+// True when a chunk carries `"usage": {` (not `"usage": null`): only those are parsed.
+bool HasUsageObject(std::string_view data) {
+  for (size_t at = data.find("\"usage\""); at != std::string_view::npos;
+       at = data.find("\"usage\"", at + 7)) {
+    size_t i = at + 7;
+    while (i < data.size() && (data[i] == ' ' || data[i] == ':' || data[i] == '\t')) ++i;
+    if (i < data.size() && data[i] == '{') return true;
+  }
+  return false;
+}
+
 }  // namespace
 
 Gateway::Gateway(std::shared_ptr<const routing::Router> router, GatewayOptions options)
@@ -344,7 +355,7 @@ awaitable<void> Gateway::ChatCompletions(Exchange& ex, bool legacy) {
         done = true;
         break;
       }
-      if (ev.data.find("\"usage\"") != std::string::npos) {
+      if (HasUsageObject(ev.data)) {
         if (auto u = oa::ScanUsage(ev.data)) ex.record.usage = u;
         if (!include_usage && oa::IsUsageOnlyChunk(ev.data)) continue;
       }
@@ -352,6 +363,14 @@ awaitable<void> Gateway::ChatCompletions(Exchange& ex, bool legacy) {
     }
     events.clear();
     if (!out.empty() && !(co_await ex.writer.Write(out)).ok()) co_return;  // caller gone
+  }
+  if (done) {
+    // Read the upstream body to its end (the chunked terminator follows [DONE]) so that the
+    // connection goes back to the pool instead of being closed.
+    for (int i = 0; i < 4 && !resp->done(); ++i) {
+      auto rest = co_await resp->ReadSome();
+      if (!rest.ok() || rest->empty()) break;
+    }
   }
   if (!done) {
     // The upstream ended without its terminator: say so in-band, never pretend it finished.

@@ -38,6 +38,8 @@ class Gateway {
   [[nodiscard]] size_t BodyLimit(std::string_view path) const;
 
   [[nodiscard]] telemetry::Registry& registry() { return registry_; }
+  // Writes buffered request-log lines (called periodically and at shutdown).
+  void FlushLogs() const { log_.Flush(); }
 
   struct Exchange;  // per-request state of one call
 

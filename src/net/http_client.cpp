@@ -52,6 +52,8 @@ Error FromEc(const beast::error_code& ec, std::string_view what) {
   return NetError(ErrorKind::kUpstreamError, std::string(what) + " failed: " + ec.message());
 }
 
+bool NoProxyMatches(std::string_view no_proxy, std::string_view host);
+
 // Basic credentials for a proxy URL's userinfo.
 std::string Base64(std::string_view in) {
   static constexpr char kAlphabet[] =
@@ -93,7 +95,28 @@ ProxyOptions ProxyOptions::FromEnvironment() {
 // One connection: plain TCP or TLS over TCP, with its read buffer.
 class ClientConnection {
  public:
-  ClientConnection(asio::any_io_executor ex, std::string key) : key_(std::move(key)), tcp_(ex) {}
+  ClientConnection(asio::any_io_executor ex, std::string key) : key_(std::move(key)), tcp_(ex) {
+    // Beast reads at most the buffer's free capacity per call: without this a streamed answer
+    // arrives 512 bytes per system call.
+    buffer_.reserve(16 * 1024);
+  }
+
+  // Arms the connection's timer for `deadline`. Re-arming costs a system call whenever the
+  // timer is the earliest, so a later deadline that is close to the armed one is left as is:
+  // the timer then fires at most a tenth of the timeout (and at most 1 s) early.
+  void Arm(Clock::time_point deadline) {
+    const auto now = Clock::now();
+    if (deadline >= armed_ && armed_ > now) {
+      const auto slack = std::min<Clock::duration>(std::chrono::seconds(1), (deadline - now) / 10);
+      if (deadline - armed_ <= slack) return;
+    }
+    tcp().expires_at(deadline);
+    armed_ = deadline;
+  }
+  void Disarm() {
+    tcp().expires_never();
+    armed_ = Clock::time_point::max();
+  }
 
   beast::tcp_stream& tcp() { return tls_ ? beast::get_lowest_layer(*tls_) : tcp_; }
   const std::string& key() const { return key_; }
@@ -130,6 +153,7 @@ class ClientConnection {
   bool reused = false;
 
  private:
+  Clock::time_point armed_ = Clock::time_point::max();
   std::string key_;
   beast::tcp_stream tcp_;
   beast::flat_buffer buffer_;
@@ -138,36 +162,75 @@ class ClientConnection {
 
 struct HttpClient::Impl {
   asio::any_io_executor executor;
-  ssl::context tls_ctx{ssl::context::tls_client};
+  // The TLS context is built on the first https call: loading the system's CA store costs
+  // hundreds of millions of instructions, which a plain-http upstream never needs.
+  std::unique_ptr<ssl::context> tls_ctx;
   std::string tls_error;
+  TlsOptions tls_options;
   ProxyOptions proxy;
   tcp::resolver resolver;
   std::unordered_map<std::string, std::vector<std::unique_ptr<ClientConnection>>> idle;
   size_t opened = 0;
   static constexpr size_t kMaxIdlePerHost = 256;
   static constexpr auto kMaxIdleAge = std::chrono::seconds(50);
+  static constexpr auto kStaleCheckAfter = std::chrono::milliseconds(50);
 
   Impl(asio::any_io_executor ex, const TlsOptions& tls, ProxyOptions p)
-      : executor(ex), proxy(std::move(p)), resolver(ex) {
+      : executor(ex), tls_options(tls), proxy(std::move(p)), resolver(ex) {}
+
+  ssl::context* Tls() {
+    if (tls_ctx) return tls_ctx.get();
+    tls_ctx = std::make_unique<ssl::context>(ssl::context::tls_client);
+    auto& ctx = *tls_ctx;
+    const auto& tls = tls_options;
     beast::error_code ec;
-    tls_ctx.set_options(ssl::context::default_workarounds | ssl::context::no_sslv2 |
-                        ssl::context::no_sslv3 | ssl::context::no_tlsv1 | ssl::context::no_tlsv1_1);
+    ctx.set_options(ssl::context::default_workarounds | ssl::context::no_sslv2 |
+                    ssl::context::no_sslv3 | ssl::context::no_tlsv1 | ssl::context::no_tlsv1_1);
     if (tls.verify_peer) {
-      tls_ctx.set_verify_mode(ssl::verify_peer);
+      ctx.set_verify_mode(ssl::verify_peer);
       if (!tls.ca_file.empty()) {
-        tls_ctx.load_verify_file(tls.ca_file, ec);
+        ctx.load_verify_file(tls.ca_file, ec);
       } else {
-        tls_ctx.set_default_verify_paths(ec);
+        ctx.set_default_verify_paths(ec);
       }
       if (ec) tls_error = "cannot load CA bundle: " + ec.message();
     } else {
-      tls_ctx.set_verify_mode(ssl::verify_none);
+      ctx.set_verify_mode(ssl::verify_none);
     }
     if (!tls.client_cert_file.empty()) {
-      tls_ctx.use_certificate_chain_file(tls.client_cert_file, ec);
-      if (!ec) tls_ctx.use_private_key_file(tls.client_key_file, ssl::context::pem, ec);
+      ctx.use_certificate_chain_file(tls.client_cert_file, ec);
+      if (!ec) ctx.use_private_key_file(tls.client_key_file, ssl::context::pem, ec);
       if (ec) tls_error = "cannot load client certificate: " + ec.message();
     }
+    return tls_ctx.get();
+  }
+
+  // A URL split into what a call needs, with its proxy decision and pool key. Upstream calls go
+  // to a handful of URLs, so each is parsed once per client, not once per call.
+  struct Target {
+    Url url;
+    std::optional<Url> proxy;
+    std::string key;
+  };
+  std::unordered_map<std::string, std::unique_ptr<Target>> targets;
+
+  Result<const Target*> Resolve(const std::string& text) {
+    if (auto it = targets.find(text); it != targets.end()) return it->second.get();
+    auto parsed = ParseUrl(text);
+    if (!parsed.ok()) return parsed.error();
+    auto t = std::make_unique<Target>();
+    t->url = std::move(parsed).value();
+    const bool https = t->url.scheme == "https";
+    const std::string& proxy_url = https ? proxy.https_proxy : proxy.http_proxy;
+    if (!proxy_url.empty() && !NoProxyMatches(proxy.no_proxy, t->url.host)) {
+      auto p = ParseUrl(proxy_url);
+      if (!p.ok()) return InvalidRequest("bad proxy URL in the environment", "proxy");
+      t->proxy = std::move(p).value();
+    }
+    t->key = t->url.scheme + "://" + t->url.host + ":" + t->url.port +
+             (t->proxy ? "|" + t->proxy->host + ":" + t->proxy->port : "");
+    if (targets.size() >= 1024) targets.clear();  // bounded: URLs with ids in them would grow it
+    return targets.emplace(text, std::move(t)).first->second.get();
   }
 
   std::unique_ptr<ClientConnection> TakeIdle(const std::string& key) {
@@ -178,7 +241,10 @@ struct HttpClient::Impl {
     while (!list.empty()) {
       auto conn = std::move(list.back());
       list.pop_back();
-      if (now - conn->idle_since > kMaxIdleAge || conn->LooksStale()) {
+      const auto idle_for = now - conn->idle_since;
+      // A peer's close is looked for (one recv) only after a real idle period: a connection that
+      // was in use a moment ago has not been timed out by its server.
+      if (idle_for > kMaxIdleAge || (idle_for > kStaleCheckAfter && conn->LooksStale())) {
         conn->Close();
         continue;
       }
@@ -304,22 +370,16 @@ awaitable<Result<std::unique_ptr<ClientResponse>>> HttpClient::Send(ClientReques
                                                                     ClientOptions options) {
   auto& impl = *impl_;
   const auto deadline = Clock::now() + options.total_timeout;
-  auto parsed = ParseUrl(request.url);
-  if (!parsed.ok()) co_return parsed.error();
-  const Url& url = *parsed;
+  auto target = impl.Resolve(request.url);
+  if (!target.ok()) co_return target.error();
+  const Url& url = (*target)->url;
+  const std::optional<Url>& proxy = (*target)->proxy;
+  const std::string& key = (*target)->key;
   const bool https = url.scheme == "https";
-  if (https && !impl.tls_error.empty())
-    co_return NetError(ErrorKind::kUpstreamError, impl.tls_error);
-
-  std::optional<Url> proxy;
-  const std::string& proxy_url = https ? impl.proxy.https_proxy : impl.proxy.http_proxy;
-  if (!proxy_url.empty() && !NoProxyMatches(impl.proxy.no_proxy, url.host)) {
-    auto p = ParseUrl(proxy_url);
-    if (!p.ok()) co_return InvalidRequest("bad proxy URL in the environment", "proxy");
-    proxy = std::move(p).value();
+  if (https) {
+    impl.Tls();
+    if (!impl.tls_error.empty()) co_return NetError(ErrorKind::kUpstreamError, impl.tls_error);
   }
-  const std::string key = url.scheme + "://" + url.host + ":" + url.port +
-                          (proxy ? "|" + proxy->host + ":" + proxy->port : "");
 
   http::request<http::string_body> req{http::string_to_verb(request.method),
                                        proxy && !https ? request.url : url.target, 11};
@@ -343,7 +403,7 @@ awaitable<Result<std::unique_ptr<ClientResponse>>> HttpClient::Send(ClientReques
         if (!st.ok()) co_return st.error();
       }
       if (https) {
-        conn->UseTls(impl.tls_ctx);
+        conn->UseTls(*impl.Tls());
         auto* tls = conn->tls();
         if (!SSL_set_tlsext_host_name(tls->native_handle(), url.host.c_str())) {
           co_return NetError(ErrorKind::kUpstreamError, "cannot set TLS SNI");
@@ -355,7 +415,7 @@ awaitable<Result<std::unique_ptr<ClientResponse>>> HttpClient::Send(ClientReques
       }
     }
 
-    conn->tcp().expires_after(Until(deadline, options.first_byte_timeout));
+    conn->Arm(Clock::now() + Until(deadline, options.first_byte_timeout));
     auto [wec, wn] =
         co_await conn->With([&](auto& s) { return http::async_write(s, req, kNoThrow); });
     if (wec) {
@@ -367,7 +427,8 @@ awaitable<Result<std::unique_ptr<ClientResponse>>> HttpClient::Send(ClientReques
     }
 
     auto resp = std::unique_ptr<ClientResponse>(new ClientResponse());
-    resp->reader_ = std::make_unique<ClientResponse::Reader>();
+    // Default-initialised on purpose: value-initialising would zero the 16 KiB chunk buffer.
+    resp->reader_ = std::unique_ptr<ClientResponse::Reader>(new ClientResponse::Reader);
     auto& rd = *resp->reader_;
     rd.parser.header_limit(static_cast<std::uint32_t>(options.max_header_bytes));
     rd.parser.body_limit(boost::none);
@@ -376,7 +437,7 @@ awaitable<Result<std::unique_ptr<ClientResponse>>> HttpClient::Send(ClientReques
     rd.pool = &impl;
     if (request.method == "HEAD") rd.parser.skip(true);
 
-    conn->tcp().expires_after(Until(deadline, options.first_byte_timeout));
+    conn->Arm(Clock::now() + Until(deadline, options.first_byte_timeout));
     auto [rec, rn] = co_await conn->With(
         [&](auto& s) { return http::async_read_header(s, conn->buffer(), rd.parser, kNoThrow); });
     if (rec) {
@@ -414,7 +475,7 @@ awaitable<Result<std::string_view>> ClientResponse::ReadSome() {
   auto& body = rd.parser.get().body();
   body.data = rd.chunk.data();
   body.size = rd.chunk.size();
-  conn_->tcp().expires_after(Until(rd.deadline, rd.idle_timeout));
+  conn_->Arm(Clock::now() + Until(rd.deadline, rd.idle_timeout));
   auto [ec, n] = co_await conn_->With(
       [&](auto& s) { return http::async_read_some(s, conn_->buffer(), rd.parser, kNoThrow); });
   if (ec && ec != http::error::need_buffer) {
@@ -425,7 +486,7 @@ awaitable<Result<std::string_view>> ClientResponse::ReadSome() {
   const size_t got = rd.chunk.size() - body.size;
   if (rd.parser.is_done()) {
     done_ = true;
-    conn_->tcp().expires_never();
+    conn_->Disarm();
     if (rd.parser.keep_alive()) {
       rd.pool->PutIdle(std::move(conn_));
     } else {

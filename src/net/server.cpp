@@ -2,6 +2,7 @@
 
 #include <sys/socket.h>
 
+#include <algorithm>
 #include <atomic>
 #include <boost/asio/as_tuple.hpp>
 #include <boost/asio/co_spawn.hpp>
@@ -70,9 +71,74 @@ struct Server::Impl : std::enable_shared_from_this<Server::Impl> {
 
 namespace {
 
+// A TCP socket with coarse, lazy timeouts for Beast's algorithms. Setting a deadline is a store;
+// one watchdog coroutine per connection wakes every `tick` and closes the socket once the
+// deadline has passed (the pending operation then fails). Beast's tcp_stream instead arms and
+// cancels a timer around every single read and write, a system call each time on a busy loop.
+class TimedSocket {
+ public:
+  using executor_type = tcp::socket::executor_type;
+  using Clock = std::chrono::steady_clock;
+
+  TimedSocket(tcp::socket socket, std::chrono::milliseconds tick)
+      : state_(std::make_shared<State>(std::move(socket), tick)) {
+    asio::co_spawn(state_->socket.get_executor(), Watch(state_), asio::detached);
+  }
+  ~TimedSocket() {
+    state_->finished = true;
+    state_->timer.cancel();
+  }
+  TimedSocket(const TimedSocket&) = delete;
+  TimedSocket& operator=(const TimedSocket&) = delete;
+
+  executor_type get_executor() { return state_->socket.get_executor(); }
+  tcp::socket& socket() { return state_->socket; }
+  void expires_after(std::chrono::milliseconds d) { state_->deadline = Clock::now() + d; }
+  void expires_never() { state_->deadline = Clock::time_point::max(); }
+  [[nodiscard]] bool timed_out() const { return state_->timed_out; }
+
+  template <class Buffers, class Token>
+  auto async_read_some(const Buffers& b, Token&& token) {
+    return state_->socket.async_read_some(b, std::forward<Token>(token));
+  }
+  template <class Buffers, class Token>
+  auto async_write_some(const Buffers& b, Token&& token) {
+    return state_->socket.async_write_some(b, std::forward<Token>(token));
+  }
+
+ private:
+  struct State {
+    State(tcp::socket s, std::chrono::milliseconds t)
+        : socket(std::move(s)), timer(socket.get_executor()), tick(t) {}
+    tcp::socket socket;
+    asio::steady_timer timer;
+    std::chrono::milliseconds tick;
+    Clock::time_point deadline = Clock::time_point::max();
+    bool finished = false;
+    bool timed_out = false;
+  };
+
+  static awaitable<void> Watch(std::shared_ptr<State> st) {
+    while (!st->finished) {
+      st->timer.expires_after(st->tick);
+      auto [ec] = co_await st->timer.async_wait(kNoThrow);
+      if (st->finished) break;
+      if (Clock::now() >= st->deadline) {
+        st->timed_out = true;
+        beast::error_code ignored;
+        st->socket.shutdown(tcp::socket::shutdown_both, ignored);
+        st->socket.close(ignored);
+        break;
+      }
+    }
+  }
+
+  std::shared_ptr<State> state_;
+};
+
 class SessionWriter final : public ResponseWriter {
  public:
-  SessionWriter(beast::tcp_stream& stream, bool keep_alive, unsigned version,
+  SessionWriter(TimedSocket& stream, bool keep_alive, unsigned version,
                 const ServerOptions& options, bool head_only)
       : stream_(stream),
         keep_alive_(keep_alive),
@@ -180,7 +246,7 @@ class SessionWriter final : public ResponseWriter {
   bool keep_alive() const { return keep_alive_; }
 
  private:
-  beast::tcp_stream& stream_;
+  TimedSocket& stream_;
   bool keep_alive_;
   unsigned version_;
   const ServerOptions& options_;
@@ -204,8 +270,8 @@ awaitable<void> WatchPeerClose(tcp::socket& socket) {
   co_await forever.async_wait(kNoThrow);
 }
 
-awaitable<void> WriteSimpleError(beast::tcp_stream& stream, http::status status,
-                                 std::string_view message, unsigned version) {
+awaitable<void> WriteSimpleError(TimedSocket& stream, http::status status, std::string_view message,
+                                 unsigned version) {
   http::response<http::string_body> res{status, version};
   res.set(http::field::content_type, "application/json");
   res.set(http::field::connection, "close");
@@ -273,8 +339,13 @@ awaitable<void> Session(std::shared_ptr<Server::Impl> impl, tcp::socket socket) 
   impl->connections.fetch_add(1, std::memory_order_relaxed);
   socket.set_option(tcp::no_delay(true));
   const auto peer = socket.remote_endpoint().address();
-  beast::tcp_stream stream(std::move(socket));
+  const auto tick = std::clamp(std::min({impl->options.header_timeout, impl->options.idle_timeout,
+                                         impl->options.write_timeout, impl->options.body_timeout}) /
+                                   4,
+                               std::chrono::milliseconds(5), std::chrono::milliseconds(1000));
+  TimedSocket stream(std::move(socket), tick);
   beast::flat_buffer buffer;
+  buffer.reserve(16 * 1024);
   const auto& opt = impl->options;
   bool first = true;
 
@@ -300,8 +371,9 @@ awaitable<void> Session(std::shared_ptr<Server::Impl> impl, tcp::socket socket) 
       if (ec == http::error::header_limit) {
         co_await WriteSimpleError(stream, http::status::request_header_fields_too_large,
                                   "request header block too large", 11);
-      } else if (ec != beast::error::timeout && ec != http::error::end_of_stream &&
-                 ec != asio::error::eof && ec != asio::error::connection_reset) {
+      } else if (!stream.timed_out() && ec != http::error::end_of_stream &&
+                 ec != asio::error::eof && ec != asio::error::connection_reset &&
+                 ec != asio::error::operation_aborted) {
         co_await WriteSimpleError(stream, http::status::bad_request,
                                   "malformed HTTP request: " + ec.message(), 11);
       }
@@ -345,8 +417,8 @@ awaitable<void> Session(std::shared_ptr<Server::Impl> impl, tcp::socket socket) 
           co_await WriteSimpleError(stream, http::status::payload_too_large,
                                     "request body over the limit of " + std::to_string(limit),
                                     version);
-        } else if (ec != beast::error::timeout && ec != http::error::end_of_stream &&
-                   ec != asio::error::eof) {
+        } else if (!stream.timed_out() && ec != http::error::end_of_stream &&
+                   ec != asio::error::eof && ec != asio::error::operation_aborted) {
           co_await WriteSimpleError(stream, http::status::bad_request,
                                     "malformed request body: " + ec.message(), version);
         }

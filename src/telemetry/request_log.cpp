@@ -75,9 +75,29 @@ std::string RequestLog::Format(const RequestRecord& r) const {
 void RequestLog::Write(const RequestRecord& r) const {
   if (!enabled_) return;
   std::string text = Format(r);
-  static std::mutex mu;
-  std::lock_guard lock(mu);
-  fwrite(text.data(), 1, text.size(), stderr);
+  std::lock_guard lock(mu_);
+  pending_ += text;
+  const auto now = std::chrono::steady_clock::now();
+  if (pending_.size() >= 32 * 1024 || now - last_flush_ >= std::chrono::milliseconds(200)) {
+    FlushLocked();
+  }
+}
+
+void RequestLog::Flush() const {
+  std::lock_guard lock(mu_);
+  FlushLocked();
+}
+
+void RequestLog::FlushLocked() const {
+  last_flush_ = std::chrono::steady_clock::now();
+  if (pending_.empty()) return;
+  fwrite(pending_.data(), 1, pending_.size(), stderr);
+  fflush(stderr);
+  pending_.clear();
+}
+
+RequestLog::~RequestLog() {
+  Flush();
 }
 
 }  // namespace modelmux::telemetry

@@ -209,7 +209,58 @@ Result<std::string> RewriteForUpstream(std::string_view body, std::string_view u
   return out;
 }
 
+namespace {
+
+// The `{...}` value of the last `"usage": {` member in `data`, found by matching braces outside
+// strings; empty if there is none or it does not close.
+std::string_view LastUsageObject(std::string_view data) {
+  size_t at = data.rfind("\"usage\"");
+  while (at != std::string_view::npos) {
+    size_t i = at + 7;
+    while (i < data.size() && (data[i] == ' ' || data[i] == '\t' || data[i] == '\n' ||
+                               data[i] == '\r' || data[i] == ':')) {
+      ++i;
+    }
+    if (i < data.size() && data[i] == '{') {
+      int depth = 0;
+      bool in_string = false;
+      for (size_t j = i; j < data.size(); ++j) {
+        const char c = data[j];
+        if (in_string) {
+          if (c == '\\')
+            ++j;
+          else if (c == '"')
+            in_string = false;
+        } else if (c == '"') {
+          in_string = true;
+        } else if (c == '{') {
+          ++depth;
+        } else if (c == '}' && --depth == 0) {
+          return data.substr(i, j - i + 1);
+        }
+      }
+      return {};
+    }
+    if (at == 0) break;
+    at = data.rfind("\"usage\"", at - 1);
+  }
+  return {};
+}
+
+}  // namespace
+
 std::optional<Usage> ScanUsage(std::string_view data) {
+  // Fast path: parse only the usage object (a response body is mostly text we do not need).
+  // Whatever this cannot settle falls back to the full parse below.
+  if (std::string_view obj = LastUsageObject(data); !obj.empty()) {
+    unsigned char small[2048];
+    json::monotonic_resource mr(small, sizeof(small));
+    boost::system::error_code ec;
+    json::value u = json::parse(obj, ec, json::storage_ptr(&mr));
+    if (!ec && u.is_object()) {
+      if (auto usage = UsageFromJson(&u)) return usage;
+    }
+  }
   unsigned char arena[kArenaBytes];
   json::monotonic_resource mr(arena, sizeof(arena));
   boost::system::error_code ec;
