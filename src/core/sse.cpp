@@ -1,29 +1,42 @@
 #include "core/sse.hpp"
 
+#include <cstring>
+
 namespace modelmux {
 
 bool SseParser::Feed(std::string_view bytes, std::vector<SseEvent>& out) {
-  size_t i = 0;
-  while (i < bytes.size()) {
-    char c = bytes[i];
+  const char* p = bytes.data();
+  const char* const end = p + bytes.size();
+  while (p < end) {
     if (last_was_cr_) {
       last_was_cr_ = false;
-      if (c == '\n') {  // CRLF: the CR already ended the line
-        ++i;
+      if (*p == '\n') {  // CRLF: the CR already ended the line
+        ++p;
         continue;
       }
     }
-    // Find the next line terminator in one scan.
-    size_t j = i;
-    while (j < bytes.size() && bytes[j] != '\n' && bytes[j] != '\r') ++j;
-    line_.append(bytes.data() + i, j - i);
-    cur_bytes_ += j - i;
+    // Find the next line terminator: memchr for LF (SIMD in glibc), then a CR before it, if any.
+    const char* lf = static_cast<const char*>(std::memchr(p, '\n', static_cast<size_t>(end - p)));
+    const char* stop = lf ? lf : end;
+    if (const void* cr = std::memchr(p, '\r', static_cast<size_t>(stop - p))) {
+      stop = static_cast<const char*>(cr);
+    }
+    const size_t n = static_cast<size_t>(stop - p);
+    cur_bytes_ += n;
     if (cur_bytes_ > max_event_bytes_) return false;
-    if (j == bytes.size()) break;
-    last_was_cr_ = bytes[j] == '\r';
-    Line(line_, out);
-    line_.clear();
-    i = j + 1;
+    if (stop == end) {  // no terminator yet: keep the partial line
+      line_.append(p, n);
+      break;
+    }
+    last_was_cr_ = *stop == '\r';
+    if (line_.empty()) {
+      Line(std::string_view(p, n), out);  // the whole line is in this piece: no copy
+    } else {
+      line_.append(p, n);
+      Line(line_, out);
+      line_.clear();
+    }
+    p = stop + 1;
   }
   return true;
 }

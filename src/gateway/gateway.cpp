@@ -11,10 +11,13 @@
 #include <random>
 
 #include "core/sse.hpp"
+#include "dialects/anthropic/anthropic.hpp"
 #include "dialects/openai/errors.hpp"
 #include "dialects/openai/fast_path.hpp"
+#include "dialects/openai/openai.hpp"
 #include "dialects/openai/request.hpp"
 #include "gateway/gateway_metrics.hpp"
+#include "text/token_estimator.hpp"
 
 namespace modelmux::gateway {
 
@@ -30,7 +33,8 @@ struct Gateway::Exchange {
   RequestContext ctx;
   telemetry::RequestRecord record;
   std::string model_label = "unknown";
-  std::string provider_type;  // for the price lookup
+  std::string provider_type;                                             // for the price lookup
+  const dialects::IngressDialect* ingress = &dialects::OpenAiIngress();  // the caller's dialect
 };
 
 namespace {
@@ -83,7 +87,7 @@ awaitable<void> SendError(Gateway::Exchange& ex, const Error& e,
   } else if (e.retry_after) {
     h.Add("retry-after", std::to_string((e.retry_after->count() + 999) / 1000));
   }
-  (void)co_await ex.writer.Send(e.HttpStatus(), std::move(h), dialects::openai::EncodeError(e));
+  (void)co_await ex.writer.Send(e.HttpStatus(), std::move(h), ex.ingress->EncodeError(e));
 }
 
 // The first piece of an upstream stream, read while the caller gets SSE comment heartbeats.
@@ -181,6 +185,13 @@ awaitable<void> Gateway::Handle(net::ServerRequest& req, net::ResponseWriter& wr
     co_await ChatCompletions(ex, false);
   } else if (path == "/v1/completions" && post) {
     co_await ChatCompletions(ex, true);
+  } else if (path == "/v1/messages" && post) {
+    ex.ingress = &dialects::AnthropicIngress();
+    ex.ctx.caller_dialect = Dialect::kAnthropic;
+    co_await Messages(ex);
+  } else if (path == "/v1/messages/count_tokens" && post) {
+    ex.ingress = &dialects::AnthropicIngress();
+    co_await CountTokens(ex);
   } else if (path == "/v1/models" && get) {
     co_await Models(ex);
   } else if (path == "/healthz" && get) {
@@ -194,12 +205,13 @@ awaitable<void> Gateway::Handle(net::ServerRequest& req, net::ResponseWriter& wr
     ex.record.status = 200;
     co_await writer.Send(200, BaseHeaders(ex, "text/plain; version=0.0.4"), registry_.Render());
   } else if (path == "/v1/chat/completions" || path == "/v1/completions" || path == "/v1/models" ||
-             path == "/healthz" || path == "/readyz" || path == "/metrics") {
+             path == "/v1/messages" || path == "/v1/messages/count_tokens" || path == "/healthz" ||
+             path == "/readyz" || path == "/metrics") {
     Error e = InvalidRequest("method " + req.method + " is not allowed on " + std::string(path));
     e.code = "method_not_allowed";
     ex.record.status = 405;
     auto h = BaseHeaders(ex, "application/json");
-    h.Add("allow", path == "/v1/chat/completions" || path == "/v1/completions" ? "POST" : "GET");
+    h.Add("allow", path.rfind("/v1/", 0) == 0 && path != "/v1/models" ? "POST" : "GET");
     co_await writer.Send(405, std::move(h), dialects::openai::EncodeError(e));
   } else {
     co_await SendError(ex, NotFound("no route for " + std::string(path), "unknown_url"));
@@ -270,6 +282,20 @@ awaitable<void> Gateway::ChatCompletions(Exchange& ex, bool legacy) {
   ex.record.provider = provider.spec().name;
   ex.provider_type = provider.spec().type;
   ex.record.upstream_model = plan->resolved.model;
+
+  if (provider.dialect() != upstream::WireDialect::kOpenAi) {
+    // Another dialect upstream: decode fully, translate, and encode the answer back.
+    if (legacy) {
+      Error e = InvalidRequest(
+          "the legacy completions API is served for OpenAI-compatible "
+          "upstreams only; use /v1/chat/completions",
+          "model", "unsupported_for_model");
+      co_return co_await SendError(ex, e);
+    }
+    auto decoded = oa::DecodeChatRequest(req.body);
+    if (!decoded.ok()) co_return co_await SendError(ex, decoded.error());
+    co_return co_await Translated(ex, std::move(decoded).value());
+  }
 
   auto body = oa::RewriteForUpstream(req.body, plan->resolved.model, stream && !include_usage,
                                      oa::kExtensionKeys);
@@ -383,6 +409,91 @@ awaitable<void> Gateway::ChatCompletions(Exchange& ex, bool legacy) {
     ex.record.error_message = e.message;
     (void)co_await ex.writer.Write("data: " + oa::EncodeError(e) + "\n\n");
   }
+  (void)co_await ex.writer.Finish();
+}
+
+awaitable<void> Gateway::Messages(Exchange& ex) {
+  auto decoded = ex.ingress->DecodeRequest(ex.req.body);
+  if (!decoded.ok()) co_return co_await SendError(ex, decoded.error());
+  ex.record.model = decoded->model;
+  ex.record.stream = decoded->stream;
+  ex.record.prompt_chars = decoded->PromptChars();
+  co_await Translated(ex, std::move(decoded).value());
+}
+
+awaitable<void> Gateway::CountTokens(Exchange& ex) {
+  // Anthropic's count_tokens takes a Messages body without max_tokens.
+  auto decoded = ex.ingress->DecodeRequest(ex.req.body);
+  if (!decoded.ok() && decoded.error().param == "max_tokens") {
+    std::string body = ex.req.body;
+    auto brace = body.find('{');
+    if (brace != std::string::npos) body.insert(brace + 1, R"("max_tokens":1,)");
+    decoded = ex.ingress->DecodeRequest(body);
+  }
+  if (!decoded.ok()) co_return co_await SendError(ex, decoded.error());
+  // No exact tokenizer for any model yet: a conservative estimate, and the header says so.
+  const int64_t n = text::EstimatePromptTokens(*decoded);
+  auto h = BaseHeaders(ex, "application/json");
+  h.Add("x-modelmux-token-count", "estimate");
+  ex.record.status = 200;
+  co_await ex.writer.Send(200, std::move(h), R"({"input_tokens":)" + std::to_string(n) + "}");
+}
+
+awaitable<void> Gateway::Translated(Exchange& ex, ChatRequest request) {
+  auto plan = ex.router->MakePlan(request.model);
+  if (!plan.ok()) co_return co_await SendError(ex, plan.error());
+  ex.model_label = request.model;
+  ex.record.model = request.model;
+  ex.record.provider = plan->provider->spec().name;
+  ex.provider_type = plan->provider->spec().type;
+  ex.record.upstream_model = plan->resolved.model;
+
+  if (!request.stream) {
+    auto r = co_await ex.router->Chat(request, ex.ctx, ex.req.headers);
+    if (!r.ok()) co_return co_await SendError(ex, r.error());
+    ex.record.usage = r->usage;
+    if (r->model.empty()) r->model = plan->resolved.model;
+    co_return co_await SendJson(ex, 200, ex.ingress->EncodeResponse(*r));
+  }
+
+  auto opened = co_await ex.router->OpenStream(request, ex.ctx, ex.req.headers);
+  if (!opened.ok()) co_return co_await SendError(ex, opened.error());
+  auto stream = std::move(opened).value();
+  auto encoder = ex.ingress->NewStreamEncoder(request);
+  auto h = BaseHeaders(ex, "text/event-stream");
+  h.Add("cache-control", "no-cache");
+  ex.record.status = 200;
+  if (!(co_await ex.writer.StartStream(200, std::move(h))).ok()) {
+    stream->Cancel();
+    co_return;
+  }
+  std::vector<StreamEvent> events;
+  std::string out;
+  std::optional<Error> failure;
+  while (true) {
+    auto more = co_await stream->Next(events);
+    out.clear();
+    for (const auto& ev : events) out += encoder->Encode(ev);
+    events.clear();
+    if (!more.ok()) {
+      if (more.error().kind == ErrorKind::kCancelled) {
+        stream->Cancel();
+        co_return;
+      }
+      failure = std::move(more).error();
+    }
+    if (!out.empty() && !(co_await ex.writer.Write(out)).ok()) {
+      stream->Cancel();  // the caller is gone
+      co_return;
+    }
+    if (failure || !*more) break;
+  }
+  ex.record.usage = stream->usage();
+  if (failure) {
+    ex.record.error_code = failure->code.empty() ? "stream_error" : failure->code;
+    ex.record.error_message = failure->message;
+  }
+  (void)co_await ex.writer.Write(encoder->Finish(stream->usage(), failure ? &*failure : nullptr));
   (void)co_await ex.writer.Finish();
 }
 

@@ -46,6 +46,11 @@ class Gateway {
  private:
   boost::asio::awaitable<void> ChatCompletions(Exchange& ex, bool legacy);
   boost::asio::awaitable<void> Models(Exchange& ex);
+  // The Anthropic Messages front door, and its token counter.
+  boost::asio::awaitable<void> Messages(Exchange& ex);
+  boost::asio::awaitable<void> CountTokens(Exchange& ex);
+  // Caller and upstream speak different dialects: decode, route, translate the answer back.
+  boost::asio::awaitable<void> Translated(Exchange& ex, ChatRequest request);
 
   std::atomic<std::shared_ptr<const routing::Router>> router_;
   GatewayOptions options_;

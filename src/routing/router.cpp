@@ -1,10 +1,9 @@
 #include "routing/router.hpp"
 
+#include <cstdlib>
 #include "core/sse.hpp"
-#include "dialects/openai/errors.hpp"
-#include "dialects/openai/request.hpp"
-#include "dialects/openai/response.hpp"
-#include "dialects/openai/stream.hpp"
+
+#include "dialects/dialect.hpp"
 
 namespace modelmux::routing {
 namespace {
@@ -14,6 +13,14 @@ upstream::ProviderSpec SpecFrom(const ProviderConfig& p) {
   s.name = p.name;
   s.type = std::string(ProviderTypeName(p.type));
   s.base_url = p.base_url;
+  // Anthropic's base URL is documented without the version (as ANTHROPIC_BASE_URL is for its
+  // SDKs); the dialect's paths are relative to /v1.
+  if (p.type == ProviderType::kAnthropic && !s.base_url.empty()) {
+    while (!s.base_url.empty() && s.base_url.back() == '/') s.base_url.pop_back();
+    if (s.base_url.size() < 3 || s.base_url.compare(s.base_url.size() - 3, 3, "/v1") != 0) {
+      s.base_url += "/v1";
+    }
+  }
   s.api_key = p.api_key;
   for (const auto& [k, v] : p.headers) s.headers.Add(k, v);
   s.timeouts.connect_timeout = p.timeouts.connect;
@@ -25,20 +32,6 @@ upstream::ProviderSpec SpecFrom(const ProviderConfig& p) {
   s.tls.client_cert_file = p.tls.client_cert;
   s.tls.client_key_file = p.tls.client_key;
   return s;
-}
-
-bool SpeaksOpenAi(ProviderType t) {
-  switch (t) {
-    case ProviderType::kOpenAi:
-    case ProviderType::kDeepseek:
-    case ProviderType::kMoonshot:
-    case ProviderType::kOllama:
-    case ProviderType::kVllm:
-    case ProviderType::kSim:
-      return true;
-    default:
-      return false;
-  }
 }
 
 }  // namespace
@@ -54,15 +47,16 @@ void ForwardSimControls(const net::Headers& from, const upstream::Provider& prov
 Result<std::shared_ptr<const Router>> Router::Create(std::shared_ptr<const Config> config) {
   auto router = std::shared_ptr<Router>(new Router(config));
   for (const auto& p : config->providers) {
-    // Providers of other dialects arrive with the Providers work; until then they are listed
-    // in the config but a plan naming them fails clearly (see MakePlan).
-    if (!SpeaksOpenAi(p.type)) continue;
+    auto provider = upstream::Provider::Create(SpecFrom(p));
+    // Provider types whose dialect this build does not speak yet stay listed in the config; a
+    // plan naming them fails clearly (see MakePlan).
+    if (!provider.ok()) continue;
     if (p.base_url.empty()) {
       Error e = InvalidRequest("provider '" + p.name + "' has no base_url", "providers." + p.name);
       e.code = "config_error";
       return e;
     }
-    router->providers_.emplace(p.name, std::make_unique<upstream::Provider>(SpecFrom(p)));
+    router->providers_.emplace(p.name, std::move(provider).value());
   }
   return std::shared_ptr<const Router>(std::move(router));
 }
@@ -87,68 +81,133 @@ Result<Plan> Router::MakePlan(std::string_view model) const {
   return Plan{std::move(resolved), provider};
 }
 
+namespace {
+
+upstream::UpstreamCall CallFrom(dialects::WireCall wire) {
+  upstream::UpstreamCall call;
+  call.method = std::move(wire.method);
+  call.path = std::move(wire.path);
+  call.body = std::move(wire.body);
+  for (auto& [k, v] : wire.headers) call.headers.Add(std::move(k), std::move(v));
+  return call;
+}
+
+Error UpstreamError(const upstream::Provider& provider, int status, std::string_view body,
+                    const net::Headers& headers) {
+  Error e = provider.wire().DecodeError(status, body);
+  e.provider = provider.spec().name;
+  if (!e.retry_after) {
+    if (auto ms = headers.Get("retry-after-ms"); !ms.empty()) {
+      e.retry_after = std::chrono::milliseconds(std::atoll(std::string(ms).c_str()));
+    } else if (auto sec = headers.Get("retry-after"); !sec.empty()) {
+      const double v = std::atof(std::string(sec).c_str());
+      if (v > 0) e.retry_after = std::chrono::milliseconds(static_cast<int64_t>(v * 1000));
+    }
+  }
+  return e;
+}
+
+}  // namespace
+
 boost::asio::awaitable<Result<ChatResponse>> Router::Chat(ChatRequest request, RequestContext ctx,
                                                           net::Headers forward) const {
   MM_CO_TRY(Plan plan, MakePlan(request.model));
+  const auto& provider = *plan.provider;
   request.stream = false;
-  upstream::UpstreamCall call;
-  call.path = "/chat/completions";
-  call.body = dialects::openai::EncodeChatRequest(request, plan.resolved.model, false);
-  ForwardSimControls(forward, *plan.provider, call.headers);
-  MM_CO_TRY(auto resp, co_await plan.provider->Send(std::move(call), ctx));
+  MM_CO_TRY(dialects::WireCall wire,
+            provider.wire().EncodeChat(request, {plan.resolved.model, false, {}}));
+  upstream::UpstreamCall call = CallFrom(std::move(wire));
+  ForwardSimControls(forward, provider, call.headers);
+  MM_CO_TRY(auto resp, co_await provider.Send(std::move(call), ctx));
   MM_CO_TRY(std::string body, co_await resp->ReadAll());
-  if (resp->status() != 200) {
-    co_return dialects::openai::DecodeError(resp->status(), body, plan.provider->spec().name);
+  if (resp->status() / 100 != 2) {
+    co_return UpstreamError(provider, resp->status(), body, resp->headers());
   }
-  co_return dialects::openai::DecodeChatResponse(body);
+  auto decoded = provider.wire().DecodeChat(body);
+  if (!decoded.ok()) {
+    Error e = std::move(decoded).error();
+    e.provider = provider.spec().name;
+    co_return e;
+  }
+  co_return decoded;
+}
+
+boost::asio::awaitable<Result<bool>> UpstreamStream::Next(std::vector<StreamEvent>& out) {
+  if (done_) co_return false;
+  const size_t first = out.size();
+  auto note = [&] {
+    for (size_t i = first; i < out.size(); ++i) {
+      if (out[i].usage) usage_ = out[i].usage;
+      if (out[i].kind == StreamEvent::Kind::kDone) done_ = true;
+    }
+  };
+  auto piece = co_await response_->ReadSome();
+  if (!piece.ok()) {
+    Error e = std::move(piece).error();
+    if (e.kind != ErrorKind::kCancelled) {
+      e.code = e.kind == ErrorKind::kTimeout ? "upstream_timeout" : "stream_cut";
+      e.message = "the upstream stream ended before it was complete: " + e.message;
+    }
+    e.provider = provider_;
+    co_return e;
+  }
+  Status st = piece->empty() ? decoder_->Finish(out) : decoder_->Feed(*piece, out);
+  note();
+  if (!st.ok()) {
+    Error e = std::move(st).error();
+    e.provider = provider_;
+    co_return e;
+  }
+  if (piece->empty() && !done_) {
+    done_ = true;  // a dialect without a terminator (the body's end is the end)
+    StreamEvent ev;
+    ev.kind = StreamEvent::Kind::kDone;
+    out.push_back(std::move(ev));
+  }
+  if (done_) {
+    // Read the rest of the body (the chunked terminator) so the connection can be reused.
+    for (int i = 0; i < 4 && !response_->done(); ++i) {
+      auto rest = co_await response_->ReadSome();
+      if (!rest.ok() || rest->empty()) break;
+    }
+  }
+  co_return !done_;
+}
+
+boost::asio::awaitable<Result<std::unique_ptr<UpstreamStream>>> Router::OpenStream(
+    ChatRequest request, RequestContext ctx, net::Headers forward) const {
+  MM_CO_TRY(Plan plan, MakePlan(request.model));
+  const auto& provider = *plan.provider;
+  request.stream = true;
+  MM_CO_TRY(dialects::WireCall wire,
+            provider.wire().EncodeChat(request, {plan.resolved.model, true, {}}));
+  upstream::UpstreamCall call = CallFrom(std::move(wire));
+  ForwardSimControls(forward, provider, call.headers);
+  MM_CO_TRY(auto resp, co_await provider.Send(std::move(call), ctx));
+  if (resp->status() / 100 != 2) {
+    MM_CO_TRY(std::string body, co_await resp->ReadAll(1 << 20));
+    co_return UpstreamError(provider, resp->status(), body, resp->headers());
+  }
+  co_return std::make_unique<UpstreamStream>(std::move(resp), provider.wire().NewStreamDecoder(),
+                                             provider.spec().name);
 }
 
 boost::asio::awaitable<Result<std::optional<Usage>>> Router::ChatStream(
     ChatRequest request, RequestContext ctx, EventSink on_event, net::Headers forward) const {
-  MM_CO_TRY(Plan plan, MakePlan(request.model));
-  request.stream = true;
-  upstream::UpstreamCall call;
-  call.path = "/chat/completions";
-  call.body = dialects::openai::EncodeChatRequest(request, plan.resolved.model, true);
-  ForwardSimControls(forward, *plan.provider, call.headers);
-  MM_CO_TRY(auto resp, co_await plan.provider->Send(std::move(call), ctx));
-  if (resp->status() != 200) {
-    MM_CO_TRY(std::string body, co_await resp->ReadAll(1 << 20));
-    co_return dialects::openai::DecodeError(resp->status(), body, plan.provider->spec().name);
-  }
-  SseParser parser;
-  dialects::openai::StreamDecoder decoder;
-  std::vector<SseEvent> events;
-  std::optional<Usage> usage;
-  while (!decoder.done()) {
-    MM_CO_TRY(std::string_view piece, co_await resp->ReadSome());
-    if (piece.empty()) break;
-    if (!parser.Feed(piece, events)) co_return Internal("upstream stream event too large");
+  const bool include_usage = request.include_usage;
+  MM_CO_TRY(auto stream, co_await OpenStream(std::move(request), ctx, std::move(forward)));
+  std::vector<StreamEvent> events;
+  while (true) {
+    auto more = co_await stream->Next(events);
     for (const auto& ev : events) {
-      MM_CO_TRY(auto decoded, decoder.OnEvent(ev));
-      if (!decoded) continue;
-      if (decoded->usage) usage = decoded->usage;
-      if (decoded->kind == StreamEvent::Kind::kError) {
-        Error e;
-        e.kind = ErrorKind::kUpstreamError;
-        e.message = decoded->error_message;
-        e.provider = plan.provider->spec().name;
-        co_return e;
-      }
-      if (decoded->kind == StreamEvent::Kind::kUsage && !request.include_usage) continue;
-      MM_CO_RETURN_IF_ERROR(on_event(*decoded));
+      if (ev.kind == StreamEvent::Kind::kUsage && !include_usage) continue;
+      MM_CO_RETURN_IF_ERROR(on_event(ev));
     }
     events.clear();
+    if (!more.ok()) co_return std::move(more).error();
+    if (!*more) break;
   }
-  if (!decoder.done()) {
-    Error e;
-    e.kind = ErrorKind::kUpstreamError;
-    e.message = "the upstream stream ended before it was complete";
-    e.code = "stream_cut";
-    e.provider = plan.provider->spec().name;
-    co_return e;
-  }
-  co_return usage;
+  co_return stream->usage();
 }
 
 }  // namespace modelmux::routing

@@ -12,6 +12,7 @@
 #include "core/chat.hpp"
 #include "core/request_context.hpp"
 #include "core/result.hpp"
+#include "dialects/dialect.hpp"
 #include "net/headers.hpp"
 #include "routing/config.hpp"
 #include "routing/resolver.hpp"
@@ -22,6 +23,32 @@ namespace modelmux::routing {
 struct Plan {
   ResolvedModel resolved;
   const upstream::Provider* provider = nullptr;  // owned by the Router
+};
+
+// A streamed answer being read, decoded into neutral events batch by batch (pull-based, so the
+// reader decides when to write and can await its own I/O in between).
+class UpstreamStream {
+ public:
+  UpstreamStream(std::unique_ptr<net::ClientResponse> response,
+                 std::unique_ptr<dialects::StreamDecoder> decoder, std::string provider)
+      : response_(std::move(response)),
+        decoder_(std::move(decoder)),
+        provider_(std::move(provider)) {}
+
+  // Reads the next piece of the body and appends its events to `out` (possibly none). Returns
+  // false once the stream has ended properly (a kDone event was delivered). Errors: the stream
+  // broke (code stream_cut), the provider sent an error event, or the connection failed.
+  boost::asio::awaitable<Result<bool>> Next(std::vector<StreamEvent>& out);
+  [[nodiscard]] const std::optional<Usage>& usage() const { return usage_; }
+  // Ends the upstream call now (the caller went away).
+  void Cancel() { response_->Cancel(); }
+
+ private:
+  std::unique_ptr<net::ClientResponse> response_;
+  std::unique_ptr<dialects::StreamDecoder> decoder_;
+  std::string provider_;
+  std::optional<Usage> usage_;
+  bool done_ = false;
 };
 
 class Router {
@@ -45,6 +72,10 @@ class Router {
   // Streams a call; `on_event` receives each neutral event in order (return an error to stop).
   // Returns the final usage (if the provider reported one).
   using EventSink = std::function<Status(const StreamEvent&)>;
+  // Starts a streamed call; returns once the provider answered with a 2xx head (errors before
+  // that, e.g. a 429, come back here as errors, so a caller can still answer with a status).
+  boost::asio::awaitable<Result<std::unique_ptr<UpstreamStream>>> OpenStream(
+      ChatRequest request, RequestContext ctx, net::Headers forward = {}) const;
   boost::asio::awaitable<Result<std::optional<Usage>>> ChatStream(ChatRequest request,
                                                                   RequestContext ctx,
                                                                   EventSink on_event,

@@ -13,7 +13,8 @@
 
 namespace modelmux::sim {
 
-enum class Endpoint { kChat, kCompletions, kEmbeddings };
+// kMessages and kCountTokens are the Anthropic Messages API (see anthropic_request.hpp).
+enum class Endpoint { kChat, kCompletions, kEmbeddings, kMessages, kCountTokens };
 
 struct SimMessage {
   std::string role;

@@ -38,6 +38,18 @@ const std::vector<std::string_view>& OpenAiPrefixes() {
 Route MatchRoute(std::string_view path) {
   Route r;
   if (path.size() > 1 && path.back() == '/') path.remove_suffix(1);
+  for (std::string_view prefix : {"/anthropic/v1/messages", "/v1/messages"}) {
+    if (!path.starts_with(prefix)) continue;
+    r.anthropic = true;
+    std::string_view rest = path.substr(prefix.size());
+    if (rest.empty()) r.kind = RouteKind::kMessages;
+    if (rest == "/count_tokens") r.kind = RouteKind::kCountTokens;
+    return r;
+  }
+  if (path.starts_with("/anthropic/")) {
+    r.anthropic = true;
+    return r;
+  }
   if (path.starts_with(kAzurePrefix)) {
     std::string_view rest = path.substr(kAzurePrefix.size());
     size_t slash = rest.find('/');

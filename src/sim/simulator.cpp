@@ -7,7 +7,10 @@
 #include <boost/asio/use_awaitable.hpp>
 #include <cmath>
 #include <cstdio>
+#include <ctime>
 
+#include "sim/anthropic_request.hpp"
+#include "sim/anthropic_wire.hpp"
 #include "sim/request.hpp"
 #include "sim/routes.hpp"
 #include "sim/wire.hpp"
@@ -28,11 +31,30 @@ asio::awaitable<bool> Sleep(std::chrono::duration<Rep, Period> d) {
   co_return !ec;
 }
 
-net::Headers JsonHeaders(int64_t request_number) {
+// content-type and the request id (`x-request-id`, and Anthropic's `request-id` too).
+net::Headers JsonHeaders(int64_t request_number, bool anthropic = false) {
   net::Headers h;
   h.Add("content-type", "application/json");
-  if (request_number > 0) h.Add("x-request-id", "sim-req-" + std::to_string(request_number));
+  if (request_number > 0) {
+    h.Add("x-request-id", "sim-req-" + std::to_string(request_number));
+    if (anthropic) h.Add("request-id", "req_sim_" + std::to_string(request_number));
+  }
   return h;
+}
+
+bool IsAnthropic(Endpoint e) {
+  return e == Endpoint::kMessages || e == Endpoint::kCountTokens;
+}
+
+// An RFC 3339 UTC timestamp `in` from now (Anthropic's rate-limit reset headers).
+std::string Rfc3339In(std::chrono::milliseconds in) {
+  auto t = std::chrono::system_clock::to_time_t(
+      std::chrono::system_clock::now() + std::chrono::duration_cast<std::chrono::seconds>(in));
+  std::tm tm{};
+  gmtime_r(&t, &tm);
+  char buf[32];
+  std::strftime(buf, sizeof(buf), "%Y-%m-%dT%H:%M:%SZ", &tm);
+  return buf;
 }
 
 std::string FormatSeconds(double s) {
@@ -51,7 +73,21 @@ void AddRetryAfter(net::Headers& h, const Controls& c, std::optional<double> fal
   if (c.retry_after_ms) h.Add("retry-after-ms", std::to_string(*c.retry_after_ms));
 }
 
-void AddRateHeaders(net::Headers& h, const RateDecision& d) {
+void AddRateHeaders(net::Headers& h, const RateDecision& d, bool anthropic) {
+  if (anthropic) {
+    std::string reset = Rfc3339In(d.reset_in);
+    if (d.limit_requests > 0) {
+      h.Add("anthropic-ratelimit-requests-limit", std::to_string(d.limit_requests));
+      h.Add("anthropic-ratelimit-requests-remaining", std::to_string(d.remaining_requests));
+      h.Add("anthropic-ratelimit-requests-reset", reset);
+    }
+    if (d.limit_tokens > 0) {
+      h.Add("anthropic-ratelimit-tokens-limit", std::to_string(d.limit_tokens));
+      h.Add("anthropic-ratelimit-tokens-remaining", std::to_string(d.remaining_tokens));
+      h.Add("anthropic-ratelimit-tokens-reset", reset);
+    }
+    return;
+  }
   std::string reset = FormatGoDuration(d.reset_in);
   if (d.limit_requests > 0) {
     h.Add("x-ratelimit-limit-requests", std::to_string(d.limit_requests));
@@ -83,7 +119,8 @@ std::string_view PathOf(std::string_view target) {
   return target.substr(0, std::min(target.find('?'), target.size()));
 }
 
-bool KeyMatches(const net::Headers& h, std::string_view key) {
+bool KeyMatches(const net::Headers& h, std::string_view key, bool anthropic) {
+  if (anthropic) return h.Get("x-api-key") == key;
   std::string_view auth = h.Get("authorization");
   if (auth.size() > 7 && net::IEquals(auth.substr(0, 7), "bearer ") && auth.substr(7) == key) {
     return true;
@@ -119,6 +156,7 @@ namespace {
 
 StreamEvents StreamEventsFor(const SimRequest& request, const ResponseMeta& meta,
                              const ReplyPlan& plan) {
+  if (request.endpoint == Endpoint::kMessages) return AnthropicStreamEvents(meta, plan);
   if (request.endpoint == Endpoint::kChat) {
     return ChatStreamEvents(meta, plan, request.include_usage);
   }
@@ -183,32 +221,45 @@ Simulator::Prepared Simulator::Prepare(const net::ServerRequest& request, std::s
     return p;
   };
   Route route = MatchRoute(path);
+  const bool anthropic = route.anthropic;
+  // The body of an error with `status` in the route's dialect.
+  auto status_body = [anthropic](int status, std::string_view model) {
+    return anthropic ? AnthropicStatusErrorJson(status, model) : StatusErrorJson(status, model);
+  };
+  auto invalid_body = [anthropic](const Error& e) {
+    return anthropic ? AnthropicErrorJson("invalid_request_error", e.message)
+                     : ErrorJson(e.message, "invalid_request_error", e.param, e.code);
+  };
+  if (route.kind == RouteKind::kUnknown && anthropic) {
+    return immediate(404, JsonHeaders(0), AnthropicErrorJson("not_found_error", "Not Found"));
+  }
   if (route.kind == RouteKind::kUnknown) {
     return immediate(404, JsonHeaders(0),
                      ErrorJson("Invalid URL (" + request.method + " " + std::string(path) + ")",
                                "invalid_request_error"));
   }
   bool is_get = route.kind == RouteKind::kModels || route.kind == RouteKind::kModel;
+  if (request.method != (is_get ? "GET" : "POST") && anthropic) {
+    return immediate(405, JsonHeaders(0),
+                     AnthropicErrorJson("invalid_request_error", "Method Not Allowed"));
+  }
   if (request.method != (is_get ? "GET" : "POST")) {
     return immediate(
         405, JsonHeaders(0),
         ErrorJson("Invalid method for URL (" + request.method + " " + std::string(path) + ")",
                   "invalid_request_error", "", "method_not_allowed"));
   }
-  if (!options_.require_key.empty() && !KeyMatches(request.headers, options_.require_key)) {
-    return immediate(401, JsonHeaders(0), StatusErrorJson(401, ""));
+  if (!options_.require_key.empty() &&
+      !KeyMatches(request.headers, options_.require_key, anthropic)) {
+    return immediate(401, JsonHeaders(0), status_body(401, ""));
   }
   auto controls = ReadControls(options_, request.headers);
-  if (!controls.ok()) {
-    const Error& e = controls.error();
-    return immediate(400, JsonHeaders(0),
-                     ErrorJson(e.message, "invalid_request_error", e.param, e.code));
-  }
+  if (!controls.ok()) return immediate(400, JsonHeaders(0), invalid_body(controls.error()));
   const Controls& c = *controls;
   auto status_error = [&](int64_t number, std::string_view model) -> Prepared& {
-    net::Headers h = JsonHeaders(number);
+    net::Headers h = JsonHeaders(number, anthropic);
     AddRetryAfter(h, c, *c.status == 429 ? std::optional<double>(1.0) : std::nullopt);
-    return immediate(*c.status, std::move(h), StatusErrorJson(*c.status, model));
+    return immediate(*c.status, std::move(h), status_body(*c.status, model));
   };
   if (is_get) {
     if (c.status && *c.status >= 400) return status_error(0, route.id);
@@ -218,23 +269,26 @@ Simulator::Prepared Simulator::Prepare(const net::ServerRequest& request, std::s
 
   Endpoint endpoint = route.kind == RouteKind::kChat          ? Endpoint::kChat
                       : route.kind == RouteKind::kCompletions ? Endpoint::kCompletions
+                      : route.kind == RouteKind::kMessages    ? Endpoint::kMessages
+                      : route.kind == RouteKind::kCountTokens ? Endpoint::kCountTokens
                                                               : Endpoint::kEmbeddings;
-  auto parsed = ParseRequest(endpoint, request.body, route.deployment);
-  if (!parsed.ok()) {
-    const Error& e = parsed.error();
-    return immediate(400, JsonHeaders(0),
-                     ErrorJson(e.message, "invalid_request_error", e.param, e.code));
-  }
+  auto parsed = anthropic ? ParseAnthropicRequest(endpoint, request.body)
+                          : ParseRequest(endpoint, request.body, route.deployment);
+  if (!parsed.ok()) return immediate(400, JsonHeaders(0), invalid_body(parsed.error()));
   Call& call = p.call;
   call.request = std::move(*parsed);
   call.controls = c;
   call.number = counter_.fetch_add(1) + 1;
   stats_.CountParsed(call.request.model);
-  call.meta.id =
-      (endpoint == Endpoint::kChat ? "chatcmpl-sim-" : "cmpl-sim-") + std::to_string(call.number);
+  std::string_view id_prefix = endpoint == Endpoint::kChat       ? "chatcmpl-sim-"
+                               : endpoint == Endpoint::kMessages ? "msg_sim_"
+                                                                 : "cmpl-sim-";
+  call.meta.id = std::string(id_prefix) + std::to_string(call.number);
   call.meta.created = kCreatedEpoch + call.number;
   call.meta.model = call.request.model;
-  if (endpoint != Endpoint::kEmbeddings) call.plan = PlanReply(call.request, c.output_tokens);
+  const bool answers_text = endpoint == Endpoint::kChat || endpoint == Endpoint::kCompletions ||
+                            endpoint == Endpoint::kMessages;
+  if (answers_text) call.plan = PlanReply(call.request, c.output_tokens);
   if (c.stall_at == StallAt::kHeaders) p.stall = c.stall;
   if (c.reset) {
     p.reset = true;
@@ -242,26 +296,26 @@ Simulator::Prepared Simulator::Prepare(const net::ServerRequest& request, std::s
   }
   if (c.status && *c.status >= 400) return status_error(call.number, call.request.model);
   if (rate_.enabled()) {
-    int64_t completion = endpoint == Endpoint::kEmbeddings
-                             ? 0
-                             : call.request.max_tokens.value_or(call.plan.completion_tokens);
+    int64_t completion =
+        answers_text ? call.request.max_tokens.value_or(call.plan.completion_tokens) : 0;
     RateDecision d = rate_.Admit(clock_(), call.request.prompt_tokens + completion);
-    AddRateHeaders(call.headers, d);
+    AddRateHeaders(call.headers, d, anthropic);
     if (!d.allowed) {
-      net::Headers h = JsonHeaders(call.number);
+      net::Headers h = JsonHeaders(call.number, anthropic);
       auto secs = std::max<int64_t>(1, (d.reset_in.count() + 999) / 1000);
       h.Add("retry-after", std::to_string(secs));
-      AddRateHeaders(h, d);
+      AddRateHeaders(h, d, anthropic);
       return immediate(429, std::move(h),
-                       ErrorJson(RateLimitMessage(d), d.by_tokens ? "tokens" : "requests", "",
-                                 "rate_limit_exceeded"));
+                       anthropic
+                           ? AnthropicErrorJson("rate_limit_error", RateLimitMessage(d))
+                           : ErrorJson(RateLimitMessage(d), d.by_tokens ? "tokens" : "requests", "",
+                                       "rate_limit_exceeded"));
     }
   }
   if (fail_.Next(c.fail_rate)) {
-    net::Headers h = JsonHeaders(call.number);
+    net::Headers h = JsonHeaders(call.number, anthropic);
     AddRetryAfter(h, c, std::nullopt);
-    return immediate(c.fail_status, std::move(h),
-                     StatusErrorJson(c.fail_status, call.request.model));
+    return immediate(c.fail_status, std::move(h), status_body(c.fail_status, call.request.model));
   }
   return p;
 }
@@ -280,7 +334,10 @@ asio::awaitable<void> Simulator::HandleApi(net::ServerRequest& request, net::Res
     co_await SendJson(writer, r.status, std::move(r.headers), std::move(r.body));
     co_return;
   }
-  bool stream = p.call.request.stream && p.call.request.endpoint != Endpoint::kEmbeddings;
+  Endpoint endpoint = p.call.request.endpoint;
+  bool stream =
+      p.call.request.stream && (endpoint == Endpoint::kChat || endpoint == Endpoint::kCompletions ||
+                                endpoint == Endpoint::kMessages);
   if (stream) {
     co_await AnswerStream(p.call, writer);
   } else {
@@ -302,8 +359,14 @@ asio::awaitable<void> Simulator::Answer(Call& call, net::ResponseWriter& writer)
     case Endpoint::kEmbeddings:
       body = EmbeddingsJson(call.request);
       break;
+    case Endpoint::kMessages:
+      body = AnthropicMessageJson(call.meta, call.plan);
+      break;
+    case Endpoint::kCountTokens:
+      body = CountTokensJson(call.request.prompt_tokens);
+      break;
   }
-  net::Headers h = JsonHeaders(call.number);
+  net::Headers h = JsonHeaders(call.number, IsAnthropic(call.request.endpoint));
   for (const auto& [k, v] : call.headers) h.Add(k, v);
   bool stall_body = c.stall.count() > 0 && c.stall_at == StallAt::kBody;
   if (!c.cut_after && !stall_body) {
@@ -332,6 +395,9 @@ asio::awaitable<void> Simulator::AnswerStream(Call& call, net::ResponseWriter& w
   h.Add("content-type", "text/event-stream; charset=utf-8");
   h.Add("cache-control", "no-cache");
   h.Add("x-request-id", "sim-req-" + std::to_string(call.number));
+  if (IsAnthropic(call.request.endpoint)) {
+    h.Add("request-id", "req_sim_" + std::to_string(call.number));
+  }
   for (const auto& [k, v] : call.headers) h.Add(k, v);
   stats_.CountStatus(200);
   if (!(co_await writer.StartStream(200, std::move(h))).ok()) co_return;
@@ -348,20 +414,23 @@ asio::awaitable<void> Simulator::AnswerStream(Call& call, net::ResponseWriter& w
       co_return;
     }
     if (c.error_after && written == *c.error_after) {
-      frame = "data: " + MidStreamErrorJson() + "\n\n";
+      frame = s.names.empty() ? "data: " + MidStreamErrorJson() + "\n\n"
+                              : "event: error\ndata: " + AnthropicMidStreamErrorJson() + "\n\n";
       if (!(co_await writer.Write(frame)).ok()) co_return;
       Status st = co_await writer.Finish();
       (void)st;
       co_return;
     }
-    frame = "data: " + s.events[i] + "\n\n";
+    frame.clear();
+    if (!s.names.empty()) frame = "event: " + s.names[i] + "\n";
+    frame += "data: " + s.events[i] + "\n\n";
     if (!(co_await writer.Write(frame)).ok()) co_return;
     ++written;
     if (written == 1 && c.stall.count() > 0 && c.stall_at == StallAt::kBody) {
       if (!co_await Sleep(c.stall)) co_return;
     }
   }
-  if (!(co_await writer.Write("data: [DONE]\n\n")).ok()) co_return;
+  if (s.done_sentinel && !(co_await writer.Write("data: [DONE]\n\n")).ok()) co_return;
   Status st = co_await writer.Finish();
   (void)st;
 }

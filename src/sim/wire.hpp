@@ -36,8 +36,11 @@ struct ResponseMeta {
 // or tool-argument fragment, then the finish chunk, then the usage chunk when `include_usage`.
 struct StreamEvents {
   std::vector<std::string> events;
-  size_t first_token = 0;  // index of the first piece/fragment event
-  size_t token_count = 0;  // number of piece/fragment events
+  // SSE `event:` names, one per entry of `events` (the Anthropic dialect); empty: data-only frames.
+  std::vector<std::string> names;
+  bool done_sentinel = true;  // end with `data: [DONE]` (OpenAI); false for Anthropic
+  size_t first_token = 0;     // index of the first piece/fragment event
+  size_t token_count = 0;     // number of piece/fragment events
 };
 [[nodiscard]] StreamEvents ChatStreamEvents(const ResponseMeta& meta, const ReplyPlan& plan,
                                             bool include_usage);

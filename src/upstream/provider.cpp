@@ -3,6 +3,8 @@
 #include <boost/asio/this_coro.hpp>
 #include <map>
 
+#include "dialects/anthropic/anthropic.hpp"
+#include "dialects/openai/openai.hpp"
 #include "net/url.hpp"
 
 namespace modelmux::upstream {
@@ -24,7 +26,28 @@ net::HttpClient& ClientForThisThread(const boost::asio::any_io_executor& ex,
   return *slot;
 }
 
+Result<std::unique_ptr<Provider>> Provider::Create(ProviderSpec spec) {
+  static constexpr std::string_view kOpenAiFamily[] = {"openai", "deepseek", "moonshot",
+                                                       "ollama", "vllm",     "sim"};
+  for (auto t : kOpenAiFamily) {
+    if (spec.type == t) return std::make_unique<Provider>(std::move(spec));
+  }
+  if (spec.type == "anthropic") {
+    auto p = std::make_unique<Provider>(std::move(spec));
+    p->dialect_ = WireDialect::kAnthropic;
+    p->wire_ = &dialects::AnthropicUpstream();
+    p->signer_ = auth::MakeHeaderKeySigner("x-api-key", p->spec_.api_key);
+    return p;
+  }
+  Error e;
+  e.kind = ErrorKind::kNotFound;
+  e.code = "provider_not_supported";
+  e.message = "provider type '" + spec.type + "' is not supported by this build yet";
+  return e;
+}
+
 Provider::Provider(ProviderSpec spec) : spec_(std::move(spec)) {
+  wire_ = &dialects::OpenAiUpstream();
   signer_ = auth::MakeBearerSigner(spec_.api_key);
   auto url = net::ParseUrl(spec_.base_url);
   accepts_sim_controls_ = spec_.type == "sim" || (url.ok() && IsLoopbackHost(url->host));

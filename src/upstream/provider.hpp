@@ -10,11 +10,12 @@
 #include "auth/signer.hpp"
 #include "core/request_context.hpp"
 #include "core/result.hpp"
+#include "dialects/dialect.hpp"
 #include "net/http_client.hpp"
 
 namespace modelmux::upstream {
 
-enum class WireDialect { kOpenAi };
+enum class WireDialect { kOpenAi, kAnthropic };
 
 struct ProviderSpec {
   std::string name;      // as in config, e.g. "openai", "sim"
@@ -35,12 +36,16 @@ struct UpstreamCall {
 
 class Provider {
  public:
-  explicit Provider(ProviderSpec spec);
+  // Errors: a provider type whose dialect this build does not speak.
+  [[nodiscard]] static Result<std::unique_ptr<Provider>> Create(ProviderSpec spec);
+  explicit Provider(ProviderSpec spec);  // OpenAI-compatible; prefer Create()
   Provider(const Provider&) = delete;
   Provider& operator=(const Provider&) = delete;
 
   [[nodiscard]] const ProviderSpec& spec() const { return spec_; }
   [[nodiscard]] WireDialect dialect() const { return dialect_; }
+  // The wire dialect's pure functions (encode, decode, stream decoder, errors).
+  [[nodiscard]] const dialects::UpstreamDialect& wire() const { return *wire_; }
   // True for the simulator and for upstreams on loopback: they may receive x-sim-* controls.
   [[nodiscard]] bool accepts_sim_controls() const { return accepts_sim_controls_; }
 
@@ -53,6 +58,7 @@ class Provider {
  private:
   ProviderSpec spec_;
   WireDialect dialect_ = WireDialect::kOpenAi;
+  const dialects::UpstreamDialect* wire_ = nullptr;
   std::unique_ptr<auth::Signer> signer_;
   bool accepts_sim_controls_ = false;
 };
