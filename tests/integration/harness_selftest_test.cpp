@@ -1,6 +1,8 @@
 // Self-test of the integration harness's process handling, with /bin/sh as the child.
 
 #include <gtest/gtest.h>
+
+#include <thread>
 #include <signal.h>
 
 #include <cerrno>
@@ -59,6 +61,8 @@ TEST(Process, WaitsForALineAndStops) {
   EXPECT_LT(std::chrono::steady_clock::now() - begin, 4s);
   EXPECT_FALSE(p->running());
   EXPECT_EQ(p->Stop(), code);  // idempotent
+  // stderr is read by its own thread: give it a moment to drain the pipe after the exit.
+  for (int i = 0; i < 200 && p->stderr_tail().empty(); ++i) std::this_thread::sleep_for(10ms);
   EXPECT_EQ(p->stderr_tail(), "oops\n");
 }
 
