@@ -1,6 +1,11 @@
 #include "auth/signer.hpp"
 
 namespace modelmux::auth {
+
+boost::asio::awaitable<Status> Signer::SignAsync(net::ClientRequest& request) const {
+  co_return Sign(request);
+}
+
 namespace {
 
 class BearerSigner final : public Signer {

@@ -1,6 +1,7 @@
 #pragma once
 // The provider simulator: an upstream that answers like OpenAI (and the OpenAI-compatible family
-// by path prefix) with deterministic text and usage that matches it, plus controllable latency,
+// by path prefix) and like Anthropic Messages (/v1/messages), with deterministic text and usage
+// that matches it (the same in both dialects), plus controllable latency,
 // rate limits, failures, stalls, resets and cut or broken streams. See docs/SIM.md.
 //
 // Threading: Handle() may run concurrently on several event loops; counters, stats, rate windows

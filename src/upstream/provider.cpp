@@ -62,7 +62,11 @@ boost::asio::awaitable<Result<std::unique_ptr<net::ClientResponse>>> Provider::S
   for (const auto& [k, v] : spec_.headers) req.headers.Set(k, v);
   if (!call.body.empty()) req.headers.Set("content-type", "application/json");
   req.body = std::move(call.body);
-  MM_CO_RETURN_IF_ERROR(signer_->Sign(req));
+  if (signer_->is_async()) {
+    MM_CO_RETURN_IF_ERROR(co_await signer_->SignAsync(req));
+  } else {
+    MM_CO_RETURN_IF_ERROR(signer_->Sign(req));
+  }
 
   net::ClientOptions opt = spec_.timeouts;
   auto left = ctx.Remaining(std::chrono::steady_clock::now());

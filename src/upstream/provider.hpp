@@ -46,6 +46,7 @@ class Provider {
   [[nodiscard]] WireDialect dialect() const { return dialect_; }
   // The wire dialect's pure functions (encode, decode, stream decoder, errors).
   [[nodiscard]] const dialects::UpstreamDialect& wire() const { return *wire_; }
+  [[nodiscard]] const auth::Signer& signer() const { return *signer_; }
   // True for the simulator and for upstreams on loopback: they may receive x-sim-* controls.
   [[nodiscard]] bool accepts_sim_controls() const { return accepts_sim_controls_; }
 
