@@ -96,6 +96,9 @@ class TimedSocket {
   void expires_after(std::chrono::milliseconds d) { state_->deadline = Clock::now() + d; }
   void expires_never() { state_->deadline = Clock::time_point::max(); }
   [[nodiscard]] bool timed_out() const { return state_->timed_out; }
+  // While a handler runs, the watchdog also looks for a peer close at each tick (one
+  // non-blocking peek per tick, not per request) and cancels `gone` when it sees one.
+  void WatchPeer(asio::steady_timer* gone) { state_->peer_gone = gone; }
 
   template <class Buffers, class Token>
   auto async_read_some(const Buffers& b, Token&& token) {
@@ -116,13 +119,26 @@ class TimedSocket {
     Clock::time_point deadline = Clock::time_point::max();
     bool finished = false;
     bool timed_out = false;
+    asio::steady_timer* peer_gone = nullptr;
   };
+
+  // True if the peer has closed or reset the connection. Pipelined bytes do not count: they
+  // stay in the socket for the next request.
+  static bool PeerClosed(tcp::socket& socket) {
+    char c;
+    const ssize_t n = ::recv(socket.native_handle(), &c, 1, MSG_PEEK | MSG_DONTWAIT);
+    return n == 0 || (n < 0 && errno != EAGAIN && errno != EWOULDBLOCK && errno != EINTR);
+  }
 
   static awaitable<void> Watch(std::shared_ptr<State> st) {
     while (!st->finished) {
       st->timer.expires_after(st->tick);
       auto [ec] = co_await st->timer.async_wait(kNoThrow);
       if (st->finished) break;
+      if (st->peer_gone && PeerClosed(st->socket)) {
+        st->peer_gone->cancel();
+        st->peer_gone = nullptr;
+      }
       if (Clock::now() >= st->deadline) {
         st->timed_out = true;
         beast::error_code ignored;
@@ -257,19 +273,6 @@ class SessionWriter final : public ResponseWriter {
   bool broken_ = false;
 };
 
-// Completes when the peer closes the connection (EOF or reset) while a handler runs. If the peer
-// sends more bytes instead (a pipelined request), it waits until cancelled: those bytes are left
-// in the socket for the next read.
-awaitable<void> WatchPeerClose(tcp::socket& socket) {
-  auto [ec] = co_await socket.async_wait(tcp::socket::wait_read, kNoThrow);
-  if (ec) co_return;  // cancelled: the handler finished first
-  char c;
-  ssize_t n = ::recv(socket.native_handle(), &c, 1, MSG_PEEK | MSG_DONTWAIT);
-  if (n == 0 || (n < 0 && errno != EAGAIN && errno != EWOULDBLOCK)) co_return;  // closed
-  asio::steady_timer forever(socket.get_executor(), asio::steady_timer::time_point::max());
-  co_await forever.async_wait(kNoThrow);
-}
-
 awaitable<void> WriteSimpleError(TimedSocket& stream, http::status status, std::string_view message,
                                  unsigned version) {
   http::response<http::string_body> res{status, version};
@@ -342,7 +345,7 @@ awaitable<void> Session(std::shared_ptr<Server::Impl> impl, tcp::socket socket) 
   const auto tick = std::clamp(std::min({impl->options.header_timeout, impl->options.idle_timeout,
                                          impl->options.write_timeout, impl->options.body_timeout}) /
                                    4,
-                               std::chrono::milliseconds(5), std::chrono::milliseconds(1000));
+                               std::chrono::milliseconds(5), std::chrono::milliseconds(500));
   TimedSocket stream(std::move(socket), tick);
   beast::flat_buffer buffer;
   buffer.reserve(16 * 1024);
@@ -442,7 +445,11 @@ awaitable<void> Session(std::shared_ptr<Server::Impl> impl, tcp::socket socket) 
     impl->in_flight.fetch_add(1, std::memory_order_relaxed);
     try {
       using namespace asio::experimental::awaitable_operators;
-      co_await (impl->handler(req, writer) || WatchPeerClose(stream.socket()));
+      // The handler is cancelled when the client goes away: the watchdog cancels `gone`.
+      asio::steady_timer gone(stream.get_executor(), asio::steady_timer::time_point::max());
+      stream.WatchPeer(&gone);
+      co_await (impl->handler(req, writer) || gone.async_wait(kNoThrow));
+      stream.WatchPeer(nullptr);
     } catch (const std::exception&) {
       // A handler bug must not take the connection's other requests or the process with it.
     }

@@ -205,38 +205,25 @@ Answer FromAnthropic(const HttpResult& r, bool stream) {
 
 // ---- request bodies -----------------------------------------------------------------------------
 
+// {"type":"object","properties":{"query":{"type":"string"}}}
+json::object QuerySchema() {
+  json::object properties{{"query", json::object{{"type", "string"}}}};
+  return json::object{{"type", "object"}, {"properties", std::move(properties)}};
+}
+
 std::string OpenAiBody(std::string_view model, std::string_view prompt, Kind kind, bool stream) {
   json::object o{{"model", model},
                  {"messages", json::array{json::object{{"role", "user"}, {"content", prompt}}}}};
   if (kind == Kind::kTools) {
-    o["tools"] = json::array {
-      json::object {
-        {"type", "function"}, {
-          "function", json::object {
-            {"name", "search"}, {"description", "Search the web"}, {
-              "parameters", json::object {
-                {"type", "object"}, {
-                  "properties", json::object {
-                    {
-                      "query", json::object {
-                        { "type", "string" }
-                      }
-                    }
-                  }
-                }
-              }
-            }
-          }
-        }
-      }
-    }
-  };
-}
-if (stream) {
-  o["stream"] = true;
-  o["stream_options"] = json::object{{"include_usage", true}};
-}
-return json::serialize(o);
+    json::object fn{
+        {"name", "search"}, {"description", "Search the web"}, {"parameters", QuerySchema()}};
+    o["tools"] = json::array{json::object{{"type", "function"}, {"function", std::move(fn)}}};
+  }
+  if (stream) {
+    o["stream"] = true;
+    o["stream_options"] = json::object{{"include_usage", true}};
+  }
+  return json::serialize(o);
 }
 
 std::string AnthropicBody(std::string_view model, std::string_view prompt, Kind kind, bool stream,
@@ -246,11 +233,7 @@ std::string AnthropicBody(std::string_view model, std::string_view prompt, Kind 
   if (with_max_tokens) o["max_tokens"] = 1024;
   if (kind == Kind::kTools) {
     o["tools"] = json::array{json::object{
-        {"name", "search"},
-        {"description", "Search the web"},
-        {"input_schema",
-         json::object{{"type", "object"},
-                      {"properties", json::object{{"query", json::object{{"type", "string"}}}}}}}}};
+        {"name", "search"}, {"description", "Search the web"}, {"input_schema", QuerySchema()}}};
   }
   if (stream) o["stream"] = true;
   return json::serialize(o);
