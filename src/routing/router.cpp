@@ -22,6 +22,7 @@ upstream::ProviderSpec SpecFrom(const ProviderConfig& p) {
     }
   }
   s.api_key = p.api_key;
+  s.secret_key = p.secret_key;
   for (const auto& [k, v] : p.headers) s.headers.Add(k, v);
   s.timeouts.connect_timeout = p.timeouts.connect;
   s.timeouts.first_byte_timeout = p.timeouts.first_byte;

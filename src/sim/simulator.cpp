@@ -11,6 +11,8 @@
 
 #include "sim/anthropic_request.hpp"
 #include "sim/anthropic_wire.hpp"
+#include "sim/gemini_request.hpp"
+#include "sim/qianfan_wire.hpp"
 #include "sim/request.hpp"
 #include "sim/routes.hpp"
 #include "sim/wire.hpp"
@@ -202,7 +204,13 @@ asio::awaitable<void> Simulator::Handle(net::ServerRequest& request, net::Respon
       (void)st;
     } else {
       stats_.CountPath(path);
-      co_await HandleApi(request, writer, path);
+      if (IsGeminiPath(path)) {
+        co_await HandleGemini(request, writer, path);
+      } else if (IsQianfanPath(path)) {
+        co_await qianfan_.Handle(request, writer, path, options_, stats_);
+      } else {
+        co_await HandleApi(request, writer, path);
+      }
     }
   } catch (const std::exception&) {
     failed = true;

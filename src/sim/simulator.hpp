@@ -18,6 +18,7 @@
 #include "net/server.hpp"
 #include "sim/limits.hpp"
 #include "sim/options.hpp"
+#include "sim/qianfan.hpp"
 #include "sim/stats.hpp"
 
 namespace modelmux::sim {
@@ -52,6 +53,9 @@ class Simulator {
                                          std::string_view path);
   boost::asio::awaitable<void> Answer(Call& call, net::ResponseWriter& writer);
   boost::asio::awaitable<void> AnswerStream(Call& call, net::ResponseWriter& writer);
+  // The Gemini generateContent paths (gemini_handler.cpp).
+  boost::asio::awaitable<void> HandleGemini(net::ServerRequest& request,
+                                            net::ResponseWriter& writer, std::string_view path);
   boost::asio::awaitable<void> SendJson(net::ResponseWriter& writer, int status,
                                         net::Headers headers, std::string body);
 
@@ -61,6 +65,7 @@ class Simulator {
   RateWindows rate_;
   FailDecider fail_;
   std::atomic<int64_t> counter_{0};
+  QianfanSim qianfan_;  // Baidu Qianfan legacy paths (qianfan.hpp)
 };
 
 }  // namespace modelmux::sim

@@ -3,8 +3,11 @@
 #include <boost/asio/this_coro.hpp>
 #include <map>
 
+#include "auth/qianfan_token.hpp"
 #include "dialects/anthropic/anthropic.hpp"
+#include "dialects/gemini/gemini.hpp"
 #include "dialects/openai/openai.hpp"
+#include "dialects/qianfan/qianfan.hpp"
 #include "net/url.hpp"
 
 namespace modelmux::upstream {
@@ -37,6 +40,30 @@ Result<std::unique_ptr<Provider>> Provider::Create(ProviderSpec spec) {
     p->dialect_ = WireDialect::kAnthropic;
     p->wire_ = &dialects::AnthropicUpstream();
     p->signer_ = auth::MakeHeaderKeySigner("x-api-key", p->spec_.api_key);
+    return p;
+  }
+  if (spec.type == "gemini") {
+    // The dialect's paths are relative to the API version; a base URL without one (the default
+    // https://generativelanguage.googleapis.com, as Google's SDKs take it) gets /v1beta.
+    std::string& base = spec.base_url;
+    while (!base.empty() && base.back() == '/') base.pop_back();
+    const std::string_view last = std::string_view(base).substr(base.rfind('/') + 1);
+    const bool versioned = last.size() >= 2 && last[0] == 'v' && last[1] >= '0' && last[1] <= '9';
+    if (!base.empty() && !versioned) base += "/v1beta";
+    auto p = std::make_unique<Provider>(std::move(spec));
+    p->dialect_ = WireDialect::kGemini;
+    p->wire_ = &dialects::GeminiUpstream();
+    p->signer_ = auth::MakeHeaderKeySigner("x-goog-api-key", p->spec_.api_key);
+    return p;
+  }
+  if (spec.type == "qianfan") {
+    std::string secret = spec.secret_key;
+    auto p = std::make_unique<Provider>(std::move(spec));
+    p->dialect_ = WireDialect::kQianfan;
+    p->wire_ = &dialects::QianfanLegacyUpstream();
+    p->signer_ =
+        auth::MakeQianfanTokenSigner(p->spec_.base_url, p->spec_.api_key, std::move(secret),
+                                     std::chrono::steady_clock::now, p->spec_.tls);
     return p;
   }
   Error e;

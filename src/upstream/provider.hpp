@@ -15,14 +15,15 @@
 
 namespace modelmux::upstream {
 
-enum class WireDialect { kOpenAi, kAnthropic };
+enum class WireDialect { kOpenAi, kAnthropic, kGemini, kQianfan };
 
 struct ProviderSpec {
-  std::string name;      // as in config, e.g. "openai", "sim"
-  std::string type;      // provider family, e.g. "openai", "deepseek", "sim"
-  std::string base_url;  // e.g. "https://api.openai.com/v1"
-  std::string api_key;   // secret; never logged
-  net::Headers headers;  // extra headers for every call
+  std::string name;        // as in config, e.g. "openai", "sim"
+  std::string type;        // provider family, e.g. "openai", "deepseek", "sim"
+  std::string base_url;    // e.g. "https://api.openai.com/v1"
+  std::string api_key;     // secret; never logged
+  std::string secret_key;  // secret; never logged (Qianfan SECRET_KEY, AWS secret access key)
+  net::Headers headers;    // extra headers for every call
   net::ClientOptions timeouts;
   net::TlsOptions tls;
 };
