@@ -4,6 +4,7 @@
 #include "core/sse.hpp"
 
 #include "dialects/dialect.hpp"
+#include "upstream/retry_stale.hpp"
 
 namespace modelmux::routing {
 namespace {
@@ -113,8 +114,18 @@ Error UpstreamError(const upstream::Provider& provider, int status, std::string_
 boost::asio::awaitable<Result<ChatResponse>> Router::Chat(ChatRequest request, RequestContext ctx,
                                                           net::Headers forward) const {
   MM_CO_TRY(Plan plan, MakePlan(request.model));
-  const auto& provider = *plan.provider;
   request.stream = false;
+  // A provider that reports its access token stale (Qianfan 110/111) gets one more try with a
+  // freshly exchanged token.
+  co_return co_await upstream::RetryOnStaleCredentials<ChatResponse>(
+      plan.provider->signer(), [&] { return ChatOnce(plan, request, ctx, forward); });
+}
+
+boost::asio::awaitable<Result<ChatResponse>> Router::ChatOnce(const Plan& plan,
+                                                              const ChatRequest& request,
+                                                              const RequestContext& ctx,
+                                                              const net::Headers& forward) const {
+  const auto& provider = *plan.provider;
   MM_CO_TRY(dialects::WireCall wire,
             provider.wire().EncodeChat(request, {plan.resolved.model, false, {}}));
   upstream::UpstreamCall call = CallFrom(std::move(wire));

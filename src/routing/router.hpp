@@ -83,6 +83,10 @@ class Router {
 
  private:
   explicit Router(std::shared_ptr<const Config> config) : config_(std::move(config)) {}
+  boost::asio::awaitable<Result<ChatResponse>> ChatOnce(const Plan& plan,
+                                                        const ChatRequest& request,
+                                                        const RequestContext& ctx,
+                                                        const net::Headers& forward) const;
   std::shared_ptr<const Config> config_;
   std::map<std::string, std::unique_ptr<upstream::Provider>, std::less<>> providers_;
 };
