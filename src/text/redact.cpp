@@ -70,4 +70,19 @@ std::string MaskSecrets(std::string_view text) {
   return out;
 }
 
+std::string PrintablePrefix(std::string_view body, size_t max) {
+  std::string out;
+  for (char ch : body) {
+    if (out.size() >= max) break;
+    const auto c = static_cast<unsigned char>(ch);
+    if (c == '\n' || c == '\r' || c == '\t') {
+      if (!out.empty() && out.back() != ' ') out += ' ';
+    } else if (c >= 0x20 && c < 0x7F) {
+      out += ch;
+    }
+  }
+  while (!out.empty() && out.back() == ' ') out.pop_back();
+  return out;
+}
+
 }  // namespace modelmux::text

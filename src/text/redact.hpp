@@ -17,4 +17,8 @@ namespace modelmux::text {
 // Over-masking (e.g. a long hex request id) is accepted; under-masking is the bug to avoid.
 [[nodiscard]] std::string MaskSecrets(std::string_view text);
 
+// The printable ASCII of `body`, line breaks and tabs folded to one space, at most `max` bytes: how
+// a provider's non-JSON error body is shown to a caller (mask it too).
+[[nodiscard]] std::string PrintablePrefix(std::string_view body, size_t max = 512);
+
 }  // namespace modelmux::text

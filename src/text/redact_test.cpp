@@ -38,3 +38,16 @@ TEST(MaskSecretsTest, LeavesOrdinaryTextAlone) {
 
 }  // namespace
 }  // namespace modelmux::text
+
+namespace modelmux::text {
+namespace {
+
+TEST(PrintablePrefixTest, FoldsLineBreaksDropsControlBytesAndCaps) {
+  EXPECT_EQ(PrintablePrefix("<html>\r\n\t<b>502</b>\x01\xff bad gateway\n"),
+            "<html> <b>502</b> bad gateway");
+  EXPECT_EQ(PrintablePrefix(std::string(2000, 'x'), 10), std::string(10, 'x'));
+  EXPECT_EQ(PrintablePrefix(""), "");
+}
+
+}  // namespace
+}  // namespace modelmux::text

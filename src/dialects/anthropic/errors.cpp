@@ -8,8 +8,6 @@ namespace {
 
 using namespace detail;  // NOLINT: internal helpers of this dialect
 
-constexpr size_t kMaxRawMessage = 512;
-
 struct TypeRow {
   std::string_view type;
   ErrorKind kind;
@@ -36,21 +34,6 @@ const TypeRow* FindType(std::string_view type) {
   return nullptr;
 }
 
-std::string PrintablePrefix(std::string_view body) {
-  std::string out;
-  for (char ch : body) {
-    if (out.size() >= kMaxRawMessage) break;
-    const auto c = static_cast<unsigned char>(ch);
-    if (c == '\n' || c == '\r' || c == '\t') {
-      if (!out.empty() && out.back() != ' ') out += ' ';
-    } else if (c >= 0x20 && c < 0x7F) {
-      out += ch;
-    }
-  }
-  while (!out.empty() && out.back() == ' ') out.pop_back();
-  return out;
-}
-
 bool SaysPromptTooLong(std::string_view message) {
   return message.find("prompt is too long") != std::string_view::npos ||
          message.find("exceed context limit") != std::string_view::npos;
@@ -71,7 +54,7 @@ Error FromBody(int status, std::string_view body) {
     type = Str(*err, "type");
     e.message = Str(*err, "message");
   } else {
-    e.message = PrintablePrefix(body);
+    e.message = text::PrintablePrefix(body);
   }
   if (status == 0) {
     const TypeRow* row = FindType(type);

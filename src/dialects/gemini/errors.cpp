@@ -10,8 +10,6 @@ namespace {
 
 using namespace detail;  // NOLINT: internal helpers of this dialect
 
-constexpr size_t kMaxRawMessage = 512;
-
 struct StatusRow {
   std::string_view status;
   ErrorKind kind;
@@ -31,21 +29,6 @@ constexpr StatusRow kStatuses[] = {
     {"UNAVAILABLE", ErrorKind::kUnavailable},
     {"DEADLINE_EXCEEDED", ErrorKind::kTimeout},
 };
-
-std::string PrintablePrefix(std::string_view body) {
-  std::string out;
-  for (char ch : body) {
-    if (out.size() >= kMaxRawMessage) break;
-    const auto c = static_cast<unsigned char>(ch);
-    if (c == '\n' || c == '\r' || c == '\t') {
-      if (!out.empty() && out.back() != ' ') out += ' ';
-    } else if (c >= 0x20 && c < 0x7F) {
-      out += ch;
-    }
-  }
-  while (!out.empty() && out.back() == ' ') out.pop_back();
-  return out;
-}
 
 bool Contains(std::string_view text, std::string_view what) {
   return text.find(what) != std::string_view::npos;
@@ -128,7 +111,7 @@ Error DecodeError(int http_status, std::string_view body) {
       }
     }
   } else {
-    e.message = PrintablePrefix(body);
+    e.message = text::PrintablePrefix(body);
   }
   e.kind = KindForStatus(status, e.upstream_status);
   if (reason == "API_KEY_INVALID" || Contains(e.message, "API key not valid")) {

@@ -8,23 +8,6 @@ namespace {
 
 using namespace detail;  // NOLINT: internal helpers of this dialect
 
-constexpr size_t kMaxRawMessage = 512;
-
-std::string PrintablePrefix(std::string_view body) {
-  std::string out;
-  for (char ch : body) {
-    if (out.size() >= kMaxRawMessage) break;
-    const auto c = static_cast<unsigned char>(ch);
-    if (c == '\n' || c == '\r' || c == '\t') {
-      if (!out.empty() && out.back() != ' ') out += ' ';
-    } else if (c >= 0x20 && c < 0x7F) {
-      out += ch;
-    }
-  }
-  while (!out.empty() && out.back() == ' ') out.pop_back();
-  return out;
-}
-
 std::string ScalarText(const json::value* v) {
   if (v == nullptr || v->is_null()) return {};
   if (v->is_string()) return std::string(v->get_string());
@@ -59,7 +42,7 @@ Error DecodeError(int http_status, std::string_view body, std::string_view provi
     code = ScalarText(err->if_contains("code"));
     e.param = ScalarText(err->if_contains("param"));
   } else if (e.message.empty()) {
-    e.message = PrintablePrefix(body);
+    e.message = text::PrintablePrefix(body);
   }
   e.message = text::MaskSecrets(e.message);
   e.provider_code = text::MaskSecrets(code.empty() ? type : code);

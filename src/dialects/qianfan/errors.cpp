@@ -11,23 +11,6 @@ namespace {
 
 using namespace detail;  // NOLINT: internal helpers of this dialect
 
-constexpr size_t kMaxRawMessage = 512;
-
-std::string PrintablePrefix(std::string_view body) {
-  std::string out;
-  for (char ch : body) {
-    if (out.size() >= kMaxRawMessage) break;
-    const auto c = static_cast<unsigned char>(ch);
-    if (c == '\n' || c == '\r' || c == '\t') {
-      if (!out.empty() && out.back() != ' ') out += ' ';
-    } else if (c >= 0x20 && c < 0x7F) {
-      out += ch;
-    }
-  }
-  while (!out.empty() && out.back() == ' ') out.pop_back();
-  return out;
-}
-
 }  // namespace
 
 ErrorKind KindForErrorCode(int64_t code) {
@@ -107,7 +90,7 @@ Error DecodeError(int http_status, std::string_view body) {
   e.provider = "qianfan";
   e.kind = KindForHttpStatus(http_status);
   e.upstream_status = http_status;
-  e.message = text::MaskSecrets(PrintablePrefix(body));
+  e.message = text::MaskSecrets(text::PrintablePrefix(body));
   if (e.message.empty()) e.message = "Qianfan answered HTTP " + std::to_string(http_status);
   return e;
 }
