@@ -460,6 +460,17 @@ awaitable<void> Gateway::Translated(Exchange& ex, ChatRequest request) {
   if (!opened.ok()) co_return co_await SendError(ex, opened.error());
   auto stream = std::move(opened).value();
   auto encoder = ex.ingress->NewStreamEncoder(request);
+  std::vector<StreamEvent> events;
+  // Some providers (Baidu, Tencent) answer errors such as rate limits inside an HTTP 200 body:
+  // read the first piece before committing to a 200, so such an error still gets its status.
+  auto first = co_await stream->Next(events);
+  if (!first.ok() && events.empty()) {
+    if (first.error().kind == ErrorKind::kCancelled) {
+      stream->Cancel();
+      co_return;
+    }
+    co_return co_await SendError(ex, first.error());
+  }
   auto h = BaseHeaders(ex, "text/event-stream");
   h.Add("cache-control", "no-cache");
   ex.record.status = 200;
@@ -467,11 +478,14 @@ awaitable<void> Gateway::Translated(Exchange& ex, ChatRequest request) {
     stream->Cancel();
     co_return;
   }
-  std::vector<StreamEvent> events;
   std::string out;
   std::optional<Error> failure;
+  bool have_first = true;
   while (true) {
-    auto more = co_await stream->Next(events);
+    // (No co_await inside a conditional expression: GCC 12 miscompiles temporaries there.)
+    Result<bool> more = std::move(first);
+    if (!have_first) more = co_await stream->Next(events);
+    have_first = false;
     out.clear();
     for (const auto& ev : events) out += encoder->Encode(ev);
     events.clear();
