@@ -152,22 +152,24 @@ struct ConnectProxy {
   }
 };
 
+// A coroutine with its parameters by value (not a capturing lambda, whose closure would die
+// before the coroutine does).
+awaitable<Result<std::string>> GetOn(asio::any_io_executor ex, std::string url, TlsOptions tls,
+                                     ProxyOptions proxy) {
+  HttpClient client(ex, tls, proxy);
+  ClientRequest req;
+  req.method = "GET";
+  req.url = url;
+  ClientOptions opt;
+  opt.total_timeout = std::chrono::seconds(10);
+  auto r = co_await client.Send(std::move(req), opt);
+  if (!r.ok()) co_return r.error();
+  co_return co_await (*r)->ReadAll();
+}
+
 Result<std::string> Get(const std::string& url, TlsOptions tls, ProxyOptions proxy) {
   asio::io_context io;
-  auto fut = asio::co_spawn(
-      io,
-      [&]() -> awaitable<Result<std::string>> {
-        HttpClient client(io.get_executor(), tls, proxy);
-        ClientRequest req;
-        req.method = "GET";
-        req.url = url;
-        ClientOptions opt;
-        opt.total_timeout = std::chrono::seconds(10);
-        auto r = co_await client.Send(std::move(req), opt);
-        if (!r.ok()) co_return r.error();
-        co_return co_await (*r)->ReadAll();
-      }(),
-      asio::use_future);
+  auto fut = asio::co_spawn(io, GetOn(io.get_executor(), url, tls, proxy), asio::use_future);
   io.run();
   return fut.get();
 }
