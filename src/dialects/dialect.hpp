@@ -18,6 +18,7 @@
 #include <vector>
 
 #include "core/chat.hpp"
+#include "core/embedding.hpp"
 #include "core/result.hpp"
 
 namespace modelmux::dialects {
@@ -65,7 +66,16 @@ class UpstreamDialect {
   // An answer with a non-2xx status, mapped to the taxonomy with the provider's code kept and
   // its message masked of secrets. `retry_after` carries a server hint found in the body.
   [[nodiscard]] virtual Error DecodeError(int http_status, std::string_view body) const = 0;
+
+  // Embeddings, for dialects whose provider has an embeddings API. The defaults refuse with
+  // ErrorKind::kInvalidRequest, code "embeddings_not_supported" (see UnsupportedEmbeddings).
+  [[nodiscard]] virtual Result<WireCall> EncodeEmbeddings(const EmbeddingRequest& request,
+                                                          const CallOptions& options) const;
+  [[nodiscard]] virtual Result<EmbeddingResponse> DecodeEmbeddings(std::string_view body) const;
 };
+
+// The error a dialect without an embeddings API returns.
+[[nodiscard]] Error UnsupportedEmbeddings(std::string_view dialect);
 
 // Stateful encoder of one streamed answer in a caller's dialect (Anthropic numbers its content
 // blocks, so encoding needs memory of what was sent).
