@@ -302,7 +302,8 @@ awaitable<void> Gateway::ChatCompletions(Exchange& ex, bool legacy) {
   if (!body.ok()) co_return co_await SendError(ex, body.error());
 
   upstream::UpstreamCall call;
-  call.path = legacy ? "/completions" : "/chat/completions";
+  call.path =
+      provider.OpenAiPath(legacy ? "/completions" : "/chat/completions", plan->resolved.model);
   call.body = std::move(body).value();
   routing::ForwardSimControls(req.headers, provider, call.headers);
   if (stream) call.headers.Add("accept", "text/event-stream");
@@ -318,8 +319,9 @@ awaitable<void> Gateway::ChatCompletions(Exchange& ex, bool legacy) {
 
   if (resp->status() != 200) {
     auto err_body = co_await resp->ReadAll(1 << 20);
-    Error e = oa::DecodeError(resp->status(), err_body.ok() ? *err_body : std::string_view{},
-                              provider.spec().name);
+    Error e =
+        provider.wire().DecodeError(resp->status(), err_body.ok() ? *err_body : std::string_view{});
+    e.provider = provider.spec().name;
     metrics_->upstream_errors.With({provider.spec().name, std::string(ErrorKindName(e.kind))})
         .Inc();
     co_return co_await SendError(ex, e, &resp->headers());

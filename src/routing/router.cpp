@@ -24,6 +24,9 @@ upstream::ProviderSpec SpecFrom(const ProviderConfig& p) {
   }
   s.api_key = p.api_key;
   s.secret_key = p.secret_key;
+  s.session_token = p.session_token;
+  s.region = p.region;
+  s.api_version = p.api_version;
   for (const auto& [k, v] : p.headers) s.headers.Add(k, v);
   s.timeouts.connect_timeout = p.timeouts.connect;
   s.timeouts.first_byte_timeout = p.timeouts.first_byte;
@@ -127,7 +130,8 @@ boost::asio::awaitable<Result<ChatResponse>> Router::ChatOnce(const Plan& plan,
                                                               const net::Headers& forward) const {
   const auto& provider = *plan.provider;
   MM_CO_TRY(dialects::WireCall wire,
-            provider.wire().EncodeChat(request, {plan.resolved.model, false, {}}));
+            provider.wire().EncodeChat(request,
+                                       {plan.resolved.model, false, provider.spec().api_version}));
   upstream::UpstreamCall call = CallFrom(std::move(wire));
   ForwardSimControls(forward, provider, call.headers);
   MM_CO_TRY(auto resp, co_await provider.Send(std::move(call), ctx));
@@ -192,7 +196,8 @@ boost::asio::awaitable<Result<std::unique_ptr<UpstreamStream>>> Router::OpenStre
   const auto& provider = *plan.provider;
   request.stream = true;
   MM_CO_TRY(dialects::WireCall wire,
-            provider.wire().EncodeChat(request, {plan.resolved.model, true, {}}));
+            provider.wire().EncodeChat(request,
+                                       {plan.resolved.model, true, provider.spec().api_version}));
   upstream::UpstreamCall call = CallFrom(std::move(wire));
   ForwardSimControls(forward, provider, call.headers);
   MM_CO_TRY(auto resp, co_await provider.Send(std::move(call), ctx));

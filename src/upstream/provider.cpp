@@ -80,6 +80,11 @@ Provider::Provider(ProviderSpec spec) : spec_(std::move(spec)) {
   accepts_sim_controls_ = spec_.type == "sim" || (url.ok() && IsLoopbackHost(url->host));
 }
 
+std::string Provider::OpenAiPath(std::string_view endpoint,
+                                 std::string_view /*upstream_model*/) const {
+  return std::string(endpoint);
+}
+
 boost::asio::awaitable<Result<std::unique_ptr<net::ClientResponse>>> Provider::Send(
     UpstreamCall call, const RequestContext& ctx) const {
   net::ClientRequest req;

@@ -18,12 +18,15 @@ namespace modelmux::upstream {
 enum class WireDialect { kOpenAi, kAnthropic, kGemini, kQianfan };
 
 struct ProviderSpec {
-  std::string name;        // as in config, e.g. "openai", "sim"
-  std::string type;        // provider family, e.g. "openai", "deepseek", "sim"
-  std::string base_url;    // e.g. "https://api.openai.com/v1"
-  std::string api_key;     // secret; never logged
-  std::string secret_key;  // secret; never logged (Qianfan SECRET_KEY, AWS secret access key)
-  net::Headers headers;    // extra headers for every call
+  std::string name;           // as in config, e.g. "openai", "sim"
+  std::string type;           // provider family, e.g. "openai", "deepseek", "sim"
+  std::string base_url;       // e.g. "https://api.openai.com/v1"
+  std::string api_key;        // secret; never logged
+  std::string secret_key;     // secret; never logged (Qianfan SECRET_KEY, AWS secret access key)
+  std::string session_token;  // secret; AWS session token
+  std::string region;         // AWS region (bedrock), Tencent region (hunyuan)
+  std::string api_version;    // Azure's api-version; passed to the dialect in CallOptions
+  net::Headers headers;       // extra headers for every call
   net::ClientOptions timeouts;
   net::TlsOptions tls;
 };
@@ -50,6 +53,10 @@ class Provider {
   [[nodiscard]] const auth::Signer& signer() const { return *signer_; }
   // True for the simulator and for upstreams on loopback: they may receive x-sim-* controls.
   [[nodiscard]] bool accepts_sim_controls() const { return accepts_sim_controls_; }
+  // The path of an OpenAI-dialect endpoint ("/chat/completions", "/embeddings") for this
+  // provider: the endpoint itself for most, under the deployment with ?api-version= for Azure.
+  [[nodiscard]] std::string OpenAiPath(std::string_view endpoint,
+                                       std::string_view upstream_model) const;
 
   // Sends the call; returns when the response head arrived (any status). The body is read by
   // the caller. Must be awaited on an event loop thread (uses that loop's pool). The call's
