@@ -4,6 +4,7 @@
 #include <CLI/CLI.hpp>
 #include <optional>
 #include <string>
+#include <vector>
 
 #include "cli/runtime.hpp"
 
@@ -44,6 +45,22 @@ struct ChatArgs {
 };
 void AddChatFlags(CLI::App& cmd, ChatArgs& args);
 int RunChat(const ChatArgs& args);
+
+struct ProvidersArgs {
+  ConfigOverrides config;
+  bool json = false;
+};
+void AddProvidersFlags(CLI::App& cmd, ProvidersArgs& args);
+int RunProviders(const ProvidersArgs& args);
+
+struct DoctorArgs {
+  ConfigOverrides config;
+  std::vector<std::string> providers;
+  std::string model;
+  int timeout_s = 20;
+};
+void AddDoctorFlags(CLI::App& cmd, DoctorArgs& args);
+int RunDoctor(const DoctorArgs& args);
 
 // Prints "modelmux: <message>" to stderr and returns the exit code for it.
 int Fail(const Error& e);

@@ -28,6 +28,16 @@ int main(int argc, char** argv) {
   auto* chat_cmd = app.add_subcommand("chat", "Send one chat request and print the answer");
   AddChatFlags(*chat_cmd, chat);
 
+  ProvidersArgs providers;
+  auto* providers_cmd = app.add_subcommand(
+      "providers", "List configured providers and where each credential comes from");
+  AddProvidersFlags(*providers_cmd, providers);
+
+  DoctorArgs doctor;
+  auto* doctor_cmd = app.add_subcommand(
+      "doctor", "Make one cheap call per provider and explain any failure (401/403 ...)");
+  AddDoctorFlags(*doctor_cmd, doctor);
+
   try {
     app.parse(argc, argv);
   } catch (const CLI::ParseError& e) {
@@ -37,6 +47,8 @@ int main(int argc, char** argv) {
     if (serve_cmd->parsed()) return RunServe(serve);
     if (sim_cmd->parsed()) return RunSim(sim);
     if (chat_cmd->parsed()) return RunChat(chat);
+    if (providers_cmd->parsed()) return RunProviders(providers);
+    if (doctor_cmd->parsed()) return RunDoctor(doctor);
   } catch (const std::exception& e) {
     std::fprintf(stderr, "modelmux: %s\n", e.what());
     return 1;
