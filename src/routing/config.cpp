@@ -187,6 +187,15 @@ void ParseProviders(ParseContext& ctx, const YAML::Node& node, std::vector<Provi
   }
 }
 
+void ReadStrategy(MapReader& r, resilience::Strategy& out) {
+  r.Enum("strategy",
+         {{"weighted_random", resilience::Strategy::kWeightedRandom},
+          {"least_outstanding", resilience::Strategy::kLeastOutstanding},
+          {"latency", resilience::Strategy::kLatency},
+          {"usage", resilience::Strategy::kUsage}},
+         out);
+}
+
 void ParseDeployment(MapReader& r, Deployment& d) {
   ParseContext& ctx = r.ctx();
   r.String("provider", d.provider);
@@ -220,7 +229,8 @@ void ParseModels(ParseContext& ctx, const YAML::Node& node, std::vector<ModelAli
   for (size_t i = 0; i < node.size() && ctx.ok(); ++i) {
     std::string path = "models[" + std::to_string(i) + "]";
     MapReader r(ctx, node[i], path,
-                {"name", "deployments", "provider", "model", "weight", "rpm", "tpm"});
+                {"name", "deployments", "provider", "model", "weight", "rpm", "tpm", "fallbacks",
+                 "context_window_fallback", "content_policy_fallback", "strategy"});
     ModelAlias alias;
     r.String("name", alias.name);
     if (!ctx.ok()) return;
@@ -228,6 +238,15 @@ void ParseModels(ParseContext& ctx, const YAML::Node& node, std::vector<ModelAli
       ctx.Fail(node[i], r.Path("name"), "missing '" + r.Path("name") + "'");
       return;
     }
+    r.StringList("fallbacks", alias.fallbacks);
+    r.String("context_window_fallback", alias.context_window_fallback);
+    r.String("content_policy_fallback", alias.content_policy_fallback);
+    if (r.Has("strategy")) {
+      resilience::Strategy st = resilience::Strategy::kWeightedRandom;
+      ReadStrategy(r, st);
+      alias.strategy = st;
+    }
+    if (!ctx.ok()) return;
     if (r.Has("deployments")) {
       for (std::string_view k : {"provider", "model", "weight", "rpm", "tpm"}) {
         if (r.Has(k)) {
@@ -259,9 +278,28 @@ void ParseModels(ParseContext& ctx, const YAML::Node& node, std::vector<ModelAli
 }
 
 void ParseRouter(ParseContext& ctx, const YAML::Node& node, RouterConfig& c) {
-  MapReader r(ctx, node, "router", {"timeout", "num_retries"});
+  MapReader r(ctx, node, "router",
+              {"timeout", "num_retries", "retry_base", "retry_cap", "max_retry_after",
+               "min_attempt_time", "strategy", "outlier", "retry_budget"});
   r.Duration("timeout", c.timeout);
-  r.Unsigned("num_retries", c.num_retries);
+  r.Unsigned("num_retries", 10, c.num_retries);
+  r.Duration("retry_base", c.retry.base);
+  r.Duration("retry_cap", c.retry.cap);
+  r.Duration("max_retry_after", c.retry.max_hint);
+  r.Duration("min_attempt_time", c.retry.min_attempt);
+  ReadStrategy(r, c.strategy);
+  c.retry.max_retries = static_cast<int>(c.num_retries);
+  if (!ctx.ok()) return;
+  MapReader o(ctx, r.Get("outlier"), "router.outlier",
+              {"consecutive_failures", "base_ejection", "max_ejection", "max_ejection_percent"});
+  o.Unsigned("consecutive_failures", 1000, c.outlier.consecutive_failures);
+  o.Duration("base_ejection", c.outlier.base_ejection);
+  o.Duration("max_ejection", c.outlier.max_ejection);
+  o.Double("max_ejection_percent", 0, 100, c.outlier.max_ejection_percent);
+  if (!ctx.ok()) return;
+  MapReader b(ctx, r.Get("retry_budget"), "router.retry_budget", {"max_tokens", "token_ratio"});
+  b.Double("max_tokens", 1, 1e6, c.retry_budget.max_tokens);
+  b.Double("token_ratio", 0, 1e6, c.retry_budget.token_ratio);
 }
 
 void ParseCache(ParseContext& ctx, const YAML::Node& node, CacheConfig& c) {
@@ -437,6 +475,30 @@ Status ValidateConfig(const Config& config) {
     if (alias.deployments.empty()) {
       return PlainConfigError(path + ".deployments",
                               "alias '" + alias.name + "' has no deployments");
+    }
+    std::vector<std::pair<std::string, std::string>> named;  // (path, model)
+    for (size_t j = 0; j < alias.fallbacks.size(); ++j) {
+      named.emplace_back(path + ".fallbacks[" + std::to_string(j) + "]", alias.fallbacks[j]);
+    }
+    if (!alias.context_window_fallback.empty()) {
+      named.emplace_back(path + ".context_window_fallback", alias.context_window_fallback);
+    }
+    if (!alias.content_policy_fallback.empty()) {
+      named.emplace_back(path + ".content_policy_fallback", alias.content_policy_fallback);
+    }
+    for (const auto& [at, model] : named) {
+      // An alias of this config, or "provider/model" with a configured provider.
+      bool known =
+          model != alias.name && std::any_of(config.models.begin(), config.models.end(),
+                                             [&](const ModelAlias& a) { return a.name == model; });
+      if (auto slash = model.find('/'); !known && slash != std::string::npos) {
+        known = config.FindProvider(std::string_view(model).substr(0, slash)) != nullptr;
+      }
+      if (!known) {
+        return PlainConfigError(at, "alias '" + alias.name + "' falls back to '" + model +
+                                        "', which is neither another alias nor provider/model "
+                                        "with a configured provider");
+      }
     }
     for (size_t j = 0; j < alias.deployments.size(); ++j) {
       const Deployment& d = alias.deployments[j];

@@ -22,6 +22,9 @@
 #include <vector>
 
 #include "core/result.hpp"
+#include "resilience/deployment_set.hpp"
+#include "resilience/retry_budget.hpp"
+#include "resilience/retry_policy.hpp"
 
 namespace modelmux::routing {
 
@@ -125,11 +128,21 @@ struct Deployment {
 struct ModelAlias {
   std::string name;                     // what callers send as `model`
   std::vector<Deployment> deployments;  // at least one
+  // Models (aliases or "provider/model") tried in order when every deployment failed with a
+  // retryable error (rate limits, outages, timeouts).
+  std::vector<std::string> fallbacks;
+  std::string context_window_fallback;  // on a context-length error: a longer-context model
+  std::string content_policy_fallback;  // on a content-filter refusal
+  std::optional<resilience::Strategy> strategy;  // overrides router.strategy
 };
 
 struct RouterConfig {
   std::chrono::milliseconds timeout{600'000};  // whole-call deadline, retries included
   uint32_t num_retries = 2;
+  resilience::RetryPolicy retry;  // backoff windows and hint cap (max_retries = num_retries)
+  resilience::Strategy strategy = resilience::Strategy::kWeightedRandom;
+  resilience::OutlierOptions outlier;
+  resilience::RetryBudgetOptions retry_budget;
 };
 
 enum class CacheBackend { kMemory, kSqlite, kRedis, kTiered };

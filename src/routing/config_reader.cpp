@@ -1,10 +1,22 @@
 #include "routing/config_reader.hpp"
 
+#include <charconv>
+#include <cmath>
+
 #include <algorithm>
 #include <cctype>
 #include <limits>
 
 namespace modelmux::routing::config_detail {
+namespace {
+
+std::string FormatNumber(double v) {
+  char buf[32];
+  auto [end, ec] = std::to_chars(buf, buf + sizeof buf, v);
+  return ec == std::errc() ? std::string(buf, end) : std::to_string(v);
+}
+
+}  // namespace
 
 Error ConfigError(std::string path, std::string what, std::string_view origin, int line) {
   std::string message = "config: " + std::move(what);
@@ -167,6 +179,23 @@ void MapReader::Unsigned(std::string_view key, uint64_t max, uint64_t& out) {
     return;
   }
   out = *n;
+}
+
+void MapReader::Double(std::string_view key, double min, double max, double& out) {
+  auto v = Value(key);
+  if (!v) return;
+  double d = 0;
+  const std::string& text = v->value;
+  auto [end, ec] = std::from_chars(text.data(), text.data() + text.size(), d);
+  if (text.empty() || ec != std::errc() || end != text.data() + text.size() || !std::isfinite(d) ||
+      d < min || d > max) {
+    ctx_.Fail(Get(key), Path(key),
+              "invalid value '" + Shown(Get(key), *v) + "' for '" + Path(key) +
+                  "' (expected a number from " + FormatNumber(min) + " to " + FormatNumber(max) +
+                  ")");
+    return;
+  }
+  out = d;
 }
 
 void MapReader::OptionalUnsigned(std::string_view key, std::optional<uint64_t>& out) {

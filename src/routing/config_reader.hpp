@@ -72,12 +72,20 @@ class MapReader {
   void Size(std::string_view key, uint64_t& out);
   void Unsigned(std::string_view key, uint64_t max, uint64_t& out);
   template <class T>
+  void Unsigned(std::string_view key, uint64_t max, T& out) {
+    uint64_t v = static_cast<uint64_t>(out);
+    Unsigned(key, max, v);
+    out = static_cast<T>(v);
+  }
+  template <class T>
   void Unsigned(std::string_view key, T& out) {
     uint64_t v = out;
     Unsigned(key, static_cast<uint64_t>(std::numeric_limits<T>::max()), v);
     out = static_cast<T>(v);
   }
   void OptionalUnsigned(std::string_view key, std::optional<uint64_t>& out);
+  // A finite decimal number in [min, max].
+  void Double(std::string_view key, double min, double max, double& out);
   void StringList(std::string_view key, std::vector<std::string>& out);
   void StringMap(std::string_view key, std::map<std::string, std::string>& out);
   template <class E>

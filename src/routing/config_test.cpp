@@ -358,3 +358,87 @@ TEST(ConfigTest, ExampleConfigIsValid) {
 
 }  // namespace
 }  // namespace modelmux::routing
+
+namespace modelmux::routing {
+namespace {
+
+TEST(ConfigResilience, RouterRetryStrategyOutlierAndBudget) {
+  auto r = Parse(R"(
+providers:
+  a: {type: openai, base_url: "http://127.0.0.1:1/v1", api_key: k}
+router:
+  num_retries: 3
+  retry_base: 25ms
+  retry_cap: 250ms
+  max_retry_after: 5s
+  min_attempt_time: 100ms
+  strategy: latency
+  outlier: {consecutive_failures: 2, base_ejection: 1s, max_ejection: 4s, max_ejection_percent: 50}
+  retry_budget: {max_tokens: 20, token_ratio: 0.25}
+models:
+  - name: smart
+    strategy: least_outstanding
+    deployments:
+      - {provider: a, model: m1}
+      - {provider: a, model: m2, weight: 3}
+    fallbacks: [cheap, a/m3]
+    context_window_fallback: a/m-128k
+    content_policy_fallback: cheap
+  - {name: cheap, provider: a, model: m4}
+)");
+  ASSERT_TRUE(r.ok()) << r.error().message;
+  const Config& c = **r;
+  EXPECT_EQ(c.router.num_retries, 3u);
+  EXPECT_EQ(c.router.retry.max_retries, 3);
+  EXPECT_EQ(c.router.retry.base, 25ms);
+  EXPECT_EQ(c.router.retry.cap, 250ms);
+  EXPECT_EQ(c.router.retry.max_hint, 5s);
+  EXPECT_EQ(c.router.retry.min_attempt, 100ms);
+  EXPECT_EQ(c.router.strategy, resilience::Strategy::kLatency);
+  EXPECT_EQ(c.router.outlier.consecutive_failures, 2);
+  EXPECT_EQ(c.router.outlier.base_ejection, 1s);
+  EXPECT_EQ(c.router.outlier.max_ejection, 4s);
+  EXPECT_EQ(c.router.outlier.max_ejection_percent, 50);
+  EXPECT_EQ(c.router.retry_budget.max_tokens, 20);
+  EXPECT_EQ(c.router.retry_budget.token_ratio, 0.25);
+  ASSERT_EQ(c.models.size(), 2u);
+  EXPECT_EQ(c.models[0].strategy, resilience::Strategy::kLeastOutstanding);
+  EXPECT_EQ(c.models[0].fallbacks, (std::vector<std::string>{"cheap", "a/m3"}));
+  EXPECT_EQ(c.models[0].context_window_fallback, "a/m-128k");
+  EXPECT_EQ(c.models[0].content_policy_fallback, "cheap");
+  EXPECT_FALSE(c.models[1].strategy.has_value());
+}
+
+TEST(ConfigResilience, BadValuesNameTheirKeys) {
+  const std::string head = "providers:\n  a: {type: openai, base_url: \"http://x/v1\"}\n";
+  EXPECT_EQ(Failure(head + "router: {strategy: round_robin}\n").first, "router.strategy");
+  EXPECT_EQ(Failure(head + "router: {outlier: {max_ejection_percent: 150}}\n").first,
+            "router.outlier.max_ejection_percent");
+  EXPECT_EQ(Failure(head + "router: {retry_budget: {token_ratio: nan}}\n").first,
+            "router.retry_budget.token_ratio");
+  EXPECT_EQ(Failure(head + "router: {num_retries: 50}\n").first, "router.num_retries");
+  EXPECT_EQ(Failure(head + "router: {outlier: {surprise: 1}}\n").first,
+            "router.outlier.surprise");
+}
+
+TEST(ConfigResilience, FallbacksMustNameSomethingCallable) {
+  const std::string head =
+      "providers:\n  a: {type: openai, base_url: \"http://x/v1\"}\nmodels:\n"
+      "  - {name: one, provider: a, model: m}\n";
+  auto check = [&](const std::string& extra) -> Status {
+    auto r = Parse(head + extra);
+    if (!r.ok()) return r.error();
+    return ValidateConfig(**r);
+  };
+  Status bad = check("  - {name: two, provider: a, model: m, fallbacks: [nowhere]}\n");
+  ASSERT_FALSE(bad.ok());
+  EXPECT_EQ(bad.error().param, "models[1].fallbacks[0]");
+  EXPECT_NE(bad.error().message.find("nowhere"), std::string::npos);
+  EXPECT_FALSE(check("  - {name: two, provider: a, model: m, fallbacks: [two]}\n").ok());
+  EXPECT_FALSE(
+      check("  - {name: two, provider: a, model: m, context_window_fallback: b/x}\n").ok());
+  EXPECT_TRUE(check("  - {name: two, provider: a, model: m, fallbacks: [one, a/z]}\n").ok());
+}
+
+}  // namespace
+}  // namespace modelmux::routing
