@@ -1,0 +1,192 @@
+#pragma once
+// The attempt loop every upstream call goes through: which deployment to try, whether and when to
+// try again, and where to fall back. One straight line per call:
+//
+//   stage = the caller's model (an alias with its deployments, or one provider/model)
+//   attempt: pick a deployment (strategy, skipping ejected and already-tried ones) -> call it
+//   success -> done; a non-retryable error -> returned as it is (except the two special fallbacks)
+//   a retryable error -> the next untried deployment at once, else wait (the server's hint, or
+//     full-jitter backoff) and pick again, while retries are left, the provider's retry budget
+//     allows and the deadline leaves at least min_attempt
+//   a stage exhausted -> the alias's `fallbacks` in order; a context-length error -> its
+//     context_window_fallback; a content-filter refusal -> its content_policy_fallback
+//
+// Health (outlier ejection, outstanding counts, latency EWMA) and retry budgets live here, shared
+// by all event loops; a config reload builds a new Dispatcher. Attempts carry one idempotency key.
+
+#include <boost/asio/as_tuple.hpp>
+#include <boost/asio/awaitable.hpp>
+#include <boost/asio/steady_timer.hpp>
+#include <boost/asio/this_coro.hpp>
+#include <boost/asio/use_awaitable.hpp>
+#include <functional>
+#include <map>
+#include <memory>
+#include <mutex>
+#include <random>
+#include <string>
+#include <vector>
+
+#include "core/request_context.hpp"
+#include "core/result.hpp"
+#include "resilience/deployment_set.hpp"
+#include "resilience/retry_budget.hpp"
+#include "resilience/retry_policy.hpp"
+#include "routing/config.hpp"
+#include "routing/resolver.hpp"
+#include "upstream/provider.hpp"
+
+namespace modelmux::routing {
+
+// The upstream's x-should-retry verdict carried by an error (none yet: see Error).
+[[nodiscard]] inline std::optional<bool> ShouldRetryHint(const Error& /*e*/) {
+  return std::nullopt;
+}
+
+// One deployment, as an attempt sees it.
+struct Target {
+  const upstream::Provider* provider = nullptr;
+  std::string model;            // the upstream model name
+  std::string label;            // "provider/model", for x-modelmux-deployment and logs
+  std::string idempotency_key;  // the same for every attempt of one call
+};
+
+// What happened on the way, for response headers, logs and metrics.
+struct AttemptLog {
+  int attempts = 0;
+  std::string deployment;               // the label of the last attempt
+  std::vector<std::string> fallbacks;   // fallback models used, in order
+  std::chrono::milliseconds waited{0};  // total backoff
+};
+
+class Dispatcher {
+ public:
+  using ProviderLookup = std::function<const upstream::Provider*(std::string_view)>;
+  using Clock = resilience::DeploymentSet::Clock;
+
+  Dispatcher(std::shared_ptr<const Config> config, ProviderLookup lookup,
+             Clock clock = std::chrono::steady_clock::now, uint64_t seed = std::random_device{}());
+  Dispatcher(const Dispatcher&) = delete;
+  Dispatcher& operator=(const Dispatcher&) = delete;
+
+  // The deployments a model resolves to, and whether every one of them (and of its fallbacks)
+  // speaks the OpenAI wire (the gateway's pass-through fast path needs that). Errors as
+  // ResolveModel's, or provider_not_supported.
+  [[nodiscard]] Result<std::vector<Target>> Targets(std::string_view model) const;
+  [[nodiscard]] bool AllOpenAiWire(std::string_view model) const;
+
+  // Runs `attempt` (callable: const Target& -> awaitable<Result<T>>) under the loop above.
+  // `attempt` must return errors with upstream_status and retry_after filled when it has them.
+  template <class T, class Attempt>
+  boost::asio::awaitable<Result<T>> Run(std::string model, RequestContext ctx, AttemptLog& log,
+                                        Attempt attempt) const;
+
+  [[nodiscard]] const resilience::DeploymentSet* SetFor(std::string_view alias) const;
+  [[nodiscard]] const resilience::RetryBudget* BudgetFor(std::string_view provider) const;
+
+ private:
+  struct Stage {
+    std::vector<Target> targets;
+    resilience::DeploymentSet* set = nullptr;  // null for a single provider/model
+    resilience::Strategy strategy = resilience::Strategy::kWeightedRandom;
+    const ModelAlias* alias = nullptr;  // null unless the model is an alias
+  };
+  [[nodiscard]] Result<Stage> StageFor(std::string_view model, const std::string& key) const;
+  [[nodiscard]] std::optional<size_t> Pick(const Stage& stage,
+                                           const std::vector<size_t>& tried) const;
+  // Outcome bookkeeping for one attempt.
+  void Record(const Stage& stage, size_t index, const Target& target, const Error* error,
+              std::chrono::milliseconds latency) const;
+  // The model to fall back to after `error` ended `stage`, or "" (and `next_fallback` advanced).
+  [[nodiscard]] static std::string FallbackAfter(const ModelAlias* chain, const Error& error,
+                                                 size_t& next_fallback);
+  [[nodiscard]] double Draw() const;
+
+  std::shared_ptr<const Config> config_;
+  ProviderLookup lookup_;
+  Clock clock_;
+  std::map<std::string, std::unique_ptr<resilience::DeploymentSet>, std::less<>> sets_;
+  std::map<std::string, std::unique_ptr<resilience::RetryBudget>, std::less<>> budgets_;
+  mutable std::mutex rng_mu_;
+  mutable std::mt19937_64 rng_;  // guarded by rng_mu_
+};
+
+// ---- template implementation -------------------------------------------------------------------
+
+template <class T, class Attempt>
+boost::asio::awaitable<Result<T>> Dispatcher::Run(std::string model, RequestContext ctx,
+                                                  AttemptLog& log, Attempt attempt) const {
+  const resilience::RetryPolicy& policy = config_->router.retry;
+  const std::string key = "mm-" + ctx.request_id;
+  std::optional<Error> last;
+  size_t next_fallback = 0;
+  const ModelAlias* first_alias = nullptr;
+  for (int stage_no = 0; stage_no < 8; ++stage_no) {
+    auto stage_r = StageFor(model, key);
+    if (!stage_r.ok()) {
+      if (!last) co_return std::move(stage_r).error();
+      break;  // a fallback that cannot be resolved now: report the error that led to it
+    }
+    Stage stage = std::move(stage_r).value();
+    if (stage_no == 0) first_alias = stage.alias;  // the fallback chain is the first alias's
+    std::vector<size_t> tried;
+    int retries = 0;
+    bool stage_over = false;
+    while (!stage_over) {
+      const auto now = std::chrono::steady_clock::now();
+      if (log.attempts > 0 && ctx.Remaining(now) < policy.min_attempt) co_return std::move(*last);
+      std::optional<size_t> index = Pick(stage, tried);
+      if (!index) {
+        // Every deployment tried once: back off and start over, if retries are left.
+        tried.clear();
+        index = Pick(stage, tried);
+      }
+      const Target& target = stage.targets[*index];
+      log.attempts++;
+      log.deployment = target.label;
+      if (stage.set) stage.set->Begin(*index);
+      const auto started = std::chrono::steady_clock::now();
+      Result<T> r = co_await attempt(target);
+      const auto latency = std::chrono::duration_cast<std::chrono::milliseconds>(
+          std::chrono::steady_clock::now() - started);
+      if (stage.set) stage.set->End(*index);
+      if (r.ok()) {
+        Record(stage, *index, target, nullptr, latency);
+        co_return r;
+      }
+      Error e = std::move(r).error();
+      Record(stage, *index, target, &e, latency);
+      if (e.kind == ErrorKind::kCancelled) co_return e;
+      tried.push_back(*index);
+      const bool retryable = resilience::Retryable(e, ShouldRetryHint(e));
+      last = e;
+      if (!retryable) break;
+      if (retries >= policy.max_retries) break;
+      ++retries;
+      if (Pick(stage, tried)) continue;  // another deployment: no wait, no budget spent
+      // The same deployments again: only while the provider's retry budget allows.
+      const auto* budget = BudgetFor(target.provider->spec().name);
+      if (budget && !budget->AllowRetry()) break;
+      auto wait = resilience::BackoffDelay(policy, retries, Draw(), e.retry_after);
+      const auto left = ctx.Remaining(std::chrono::steady_clock::now());
+      if (left != std::chrono::milliseconds::max() && wait + policy.min_attempt > left) {
+        co_return std::move(*last);  // no time for another attempt after the wait
+      }
+      if (wait.count() > 0) {
+        boost::asio::steady_timer timer(co_await boost::asio::this_coro::executor, wait);
+        auto [ec] = co_await timer.async_wait(boost::asio::as_tuple(boost::asio::use_awaitable));
+        if (ec) co_return std::move(*last);
+        log.waited += wait;
+      }
+    }
+    if (!last) break;
+    std::string next = FallbackAfter(first_alias, *last, next_fallback);
+    if (next.empty()) break;
+    log.fallbacks.push_back(next);
+    model = std::move(next);
+  }
+  if (last) co_return std::move(*last);
+  co_return Internal("dispatch ended without an attempt");
+}
+
+}  // namespace modelmux::routing

@@ -1,0 +1,241 @@
+#include "routing/dispatch.hpp"
+
+#include <gtest/gtest.h>
+
+#include <boost/asio/co_spawn.hpp>
+#include <boost/asio/io_context.hpp>
+#include <boost/asio/use_future.hpp>
+#include <map>
+
+namespace modelmux::routing {
+namespace {
+
+using namespace std::chrono_literals;
+
+// Answers attempts from a script: a function of the target label and the attempt number.
+struct Script {
+  std::function<Result<std::string>(const Target&, int)> answer;
+  std::vector<std::string> calls;  // labels, in order
+};
+
+boost::asio::awaitable<Result<std::string>> Scripted(const Target* target, Script* script) {
+  script->calls.push_back(target->label);
+  co_return script->answer(*target, static_cast<int>(script->calls.size()));
+}
+
+Error Status(int status, std::optional<std::chrono::milliseconds> hint = {}) {
+  Error e;
+  e.kind = KindForHttpStatus(status);
+  e.upstream_status = status;
+  e.message = "upstream said " + std::to_string(status);
+  e.retry_after = hint;
+  return e;
+}
+
+class DispatchTest : public ::testing::Test {
+ protected:
+  void Build(const std::string& models_yaml, const std::string& router_yaml = "") {
+    std::string yaml =
+        "providers:\n"
+        "  a: {type: openai, base_url: \"http://127.0.0.1:1/v1\", api_key: k}\n"
+        "  b: {type: openai, base_url: \"http://127.0.0.1:2/v1\", api_key: k}\n"
+        "  c: {type: anthropic, base_url: \"http://127.0.0.1:3\", api_key: k}\n"
+        "router:\n  retry_base: 1ms\n  retry_cap: 4ms\n" +
+        router_yaml + "models:\n" + models_yaml;
+    auto cfg = ParseConfig(
+        yaml, [](std::string_view) { return std::nullopt; }, "t.yaml");
+    ASSERT_TRUE(cfg.ok()) << cfg.error().message;
+    config_ = *cfg;
+    for (const auto& p : config_->providers) {
+      upstream::ProviderSpec spec;
+      spec.name = p.name;
+      spec.type = std::string(ProviderTypeName(p.type));
+      spec.base_url = p.base_url;
+      providers_[p.name] = std::move(upstream::Provider::Create(spec)).value();
+    }
+    dispatcher_ = std::make_unique<Dispatcher>(
+        config_,
+        [this](std::string_view name) -> const upstream::Provider* {
+          auto it = providers_.find(std::string(name));
+          return it == providers_.end() ? nullptr : it->second.get();
+        },
+        [this] { return now_; }, 42);
+  }
+
+  Result<std::string> Call(std::string model, Script& script, AttemptLog& log,
+                           std::chrono::milliseconds deadline = 10s,
+                           std::string request_id = "req-1") {
+    RequestContext ctx;
+    ctx.request_id = std::move(request_id);
+    ctx.start = std::chrono::steady_clock::now();
+    ctx.deadline = ctx.start + deadline;
+    auto attempt = [&script](const Target& t) { return Scripted(&t, &script); };
+    auto fut = boost::asio::co_spawn(
+        io_, dispatcher_->Run<std::string>(std::move(model), ctx, log, attempt),
+        boost::asio::use_future);
+    io_.restart();
+    io_.run();
+    return fut.get();
+  }
+
+  boost::asio::io_context io_;
+  std::shared_ptr<const Config> config_;
+  std::map<std::string, std::unique_ptr<upstream::Provider>> providers_;
+  std::unique_ptr<Dispatcher> dispatcher_;
+  std::chrono::steady_clock::time_point now_{std::chrono::seconds(1000)};
+};
+
+TEST_F(DispatchTest, FirstSuccessIsReturnedWithOneAttempt) {
+  Build("  - {name: m, provider: a, model: x}\n");
+  Script s{[](const Target& t, int) -> Result<std::string> { return t.label; }};
+  AttemptLog log;
+  auto r = Call("m", s, log);
+  ASSERT_TRUE(r.ok());
+  EXPECT_EQ(*r, "a/x");
+  EXPECT_EQ(log.attempts, 1);
+  EXPECT_EQ(log.deployment, "a/x");
+}
+
+TEST_F(DispatchTest, RetryableErrorsAreRetriedUpToTheLimitWithBackoff) {
+  Build("  - {name: m, provider: a, model: x}\n");
+  Script s{[](const Target&, int) -> Result<std::string> { return Status(503); }};
+  AttemptLog log;
+  auto r = Call("m", s, log);
+  ASSERT_FALSE(r.ok());
+  EXPECT_EQ(r.error().upstream_status, 503);
+  EXPECT_EQ(log.attempts, 3);  // 1 + num_retries (2)
+  EXPECT_EQ(s.calls.size(), 3u);
+}
+
+TEST_F(DispatchTest, NonRetryableErrorsAreNotRetried) {
+  Build("  - {name: m, provider: a, model: x}\n");
+  for (int status : {400, 401, 403, 404}) {
+    Script s{[status](const Target&, int) -> Result<std::string> { return Status(status); }};
+    AttemptLog log;
+    auto r = Call("m", s, log);
+    EXPECT_FALSE(r.ok());
+    EXPECT_EQ(log.attempts, 1) << status;
+  }
+}
+
+TEST_F(DispatchTest, TheServerHintIsTheWait) {
+  Build("  - {name: m, provider: a, model: x}\n");
+  Script s{[](const Target&, int n) -> Result<std::string> {
+    if (n == 1) return Status(429, 30ms);
+    return std::string("ok");
+  }};
+  AttemptLog log;
+  auto r = Call("m", s, log);
+  ASSERT_TRUE(r.ok());
+  EXPECT_EQ(log.attempts, 2);
+  EXPECT_EQ(log.waited, 30ms);
+}
+
+TEST_F(DispatchTest, AFailedDeploymentIsFollowedByAnotherWithoutWaiting) {
+  Build(
+      "  - name: m\n    deployments:\n      - {provider: a, model: x}\n"
+      "      - {provider: b, model: y}\n");
+  Script s{[](const Target& t, int) -> Result<std::string> {
+    if (t.label == "a/x") return Status(500);
+    return t.label;
+  }};
+  for (int i = 0; i < 20; ++i) {
+    AttemptLog log;
+    auto r = Call("m", s, log);
+    ASSERT_TRUE(r.ok());
+    EXPECT_EQ(*r, "b/y");
+    EXPECT_EQ(log.waited, 0ms);
+  }
+  // After 5 consecutive 5xx, a/x is ejected: later calls go straight to b/y.
+  const auto* set = dispatcher_->SetFor("m");
+  ASSERT_NE(set, nullptr);
+  EXPECT_TRUE(set->Ejected(0));
+  s.calls.clear();
+  for (int i = 0; i < 10; ++i) {
+    AttemptLog log;
+    ASSERT_TRUE(Call("m", s, log).ok());
+    EXPECT_EQ(log.attempts, 1);
+  }
+  // And it comes back when its ejection time is over.
+  now_ += 31s;
+  EXPECT_FALSE(set->Ejected(0));
+}
+
+TEST_F(DispatchTest, TotalOutageIsNotAmplified) {
+  Build("  - {name: m, provider: a, model: x}\n");
+  Script s{[](const Target&, int) -> Result<std::string> { return Status(500); }};
+  int attempts = 0;
+  for (int i = 0; i < 100; ++i) {
+    AttemptLog log;
+    EXPECT_FALSE(Call("m", s, log).ok());
+    attempts += log.attempts;
+  }
+  EXPECT_LE(attempts, 120);  // reliability.md 3
+}
+
+TEST_F(DispatchTest, FallbacksInOrderAfterTheStageIsExhausted) {
+  Build(
+      "  - {name: m, provider: a, model: x, fallbacks: [n, b/z]}\n"
+      "  - {name: n, provider: c, model: claude}\n");
+  Script s{[](const Target& t, int) -> Result<std::string> {
+    if (t.label == "b/z") return t.label;
+    return Status(429);
+  }};
+  AttemptLog log;
+  auto r = Call("m", s, log);
+  ASSERT_TRUE(r.ok()) << r.error().message;
+  EXPECT_EQ(*r, "b/z");
+  EXPECT_EQ(log.fallbacks, (std::vector<std::string>{"n", "b/z"}));
+  EXPECT_EQ(s.calls.front(), "a/x");
+  EXPECT_NE(std::find(s.calls.begin(), s.calls.end(), "c/claude"), s.calls.end());
+  EXPECT_FALSE(dispatcher_->AllOpenAiWire("m"));  // a fallback speaks Anthropic
+}
+
+TEST_F(DispatchTest, ContextLengthAndContentFilterHaveTheirOwnFallbacks) {
+  Build(
+      "  - {name: m, provider: a, model: x, context_window_fallback: b/long,\n"
+      "     content_policy_fallback: b/lenient}\n");
+  Script s{[](const Target& t, int) -> Result<std::string> {
+    if (t.label == "a/x") {
+      Error e = Status(400);
+      e.kind =
+          t.idempotency_key == "mm-ctx" ? ErrorKind::kContextLength : ErrorKind::kContentFilter;
+      return e;
+    }
+    return t.label;
+  }};
+  // The idempotency key is "mm-" + request id; the script uses it to pick the error.
+  AttemptLog log;
+  auto r = Call("m", s, log, 10s, "ctx");
+  ASSERT_TRUE(r.ok());
+  EXPECT_EQ(*r, "b/long");
+  EXPECT_EQ(log.attempts, 2);
+  AttemptLog log2;
+  r = Call("m", s, log2, 10s, "filter");
+  ASSERT_TRUE(r.ok());
+  EXPECT_EQ(*r, "b/lenient");
+  EXPECT_EQ(log2.fallbacks, std::vector<std::string>{"b/lenient"});
+  EXPECT_TRUE(dispatcher_->AllOpenAiWire("m"));
+}
+
+TEST_F(DispatchTest, NoAttemptStartsWithoutTheMinimumTimeLeft) {
+  Build("  - {name: m, provider: a, model: x}\n", "  min_attempt_time: 200ms\n");
+  Script s{[](const Target&, int) -> Result<std::string> { return Status(503, 150ms); }};
+  AttemptLog log;
+  auto r = Call("m", s, log, 300ms);
+  EXPECT_FALSE(r.ok());
+  EXPECT_EQ(log.attempts, 1);  // 150 ms wait + 200 ms minimum > 300 ms left
+}
+
+TEST_F(DispatchTest, UnknownModelIsAnError) {
+  Build("  - {name: m, provider: a, model: x}\n");
+  Script s{[](const Target&, int) -> Result<std::string> { return std::string("x"); }};
+  AttemptLog log;
+  auto r = Call("nope-unknown", s, log);
+  ASSERT_FALSE(r.ok());
+  EXPECT_EQ(r.error().code, "model_not_found");
+  EXPECT_EQ(log.attempts, 0);
+}
+
+}  // namespace
+}  // namespace modelmux::routing
