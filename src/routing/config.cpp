@@ -203,7 +203,13 @@ void ParseDeployment(MapReader& r, Deployment& d) {
   r.Unsigned("weight", d.weight);
   r.OptionalUnsigned("rpm", d.rpm);
   r.OptionalUnsigned("tpm", d.tpm);
+  r.Duration("rate_window", d.rate_window);
   if (!ctx.ok()) return;
+  if (d.rate_window.count() <= 0) {
+    ctx.Fail(r.Get("rate_window"), r.Path("rate_window"),
+             "'" + r.Path("rate_window") + "' must be positive");
+    return;
+  }
   if (d.provider.empty()) {
     // "openai/gpt-4o" names both.
     if (auto slash = d.model.find('/'); slash != std::string::npos && slash > 0) {
@@ -229,8 +235,8 @@ void ParseModels(ParseContext& ctx, const YAML::Node& node, std::vector<ModelAli
   for (size_t i = 0; i < node.size() && ctx.ok(); ++i) {
     std::string path = "models[" + std::to_string(i) + "]";
     MapReader r(ctx, node[i], path,
-                {"name", "deployments", "provider", "model", "weight", "rpm", "tpm", "fallbacks",
-                 "context_window_fallback", "content_policy_fallback", "strategy"});
+                {"name", "deployments", "provider", "model", "weight", "rpm", "tpm", "rate_window",
+                 "fallbacks", "context_window_fallback", "content_policy_fallback", "strategy"});
     ModelAlias alias;
     r.String("name", alias.name);
     if (!ctx.ok()) return;
@@ -248,7 +254,7 @@ void ParseModels(ParseContext& ctx, const YAML::Node& node, std::vector<ModelAli
     }
     if (!ctx.ok()) return;
     if (r.Has("deployments")) {
-      for (std::string_view k : {"provider", "model", "weight", "rpm", "tpm"}) {
+      for (std::string_view k : {"provider", "model", "weight", "rpm", "tpm", "rate_window"}) {
         if (r.Has(k)) {
           ctx.Fail(r.Get(k), r.Path(k),
                    "'" + r.Path(k) + "' cannot be combined with '" + r.Path("deployments") + "'");
@@ -263,7 +269,7 @@ void ParseModels(ParseContext& ctx, const YAML::Node& node, std::vector<ModelAli
       }
       for (size_t j = 0; j < list.size() && ctx.ok(); ++j) {
         MapReader d(ctx, list[j], r.Path("deployments") + "[" + std::to_string(j) + "]",
-                    {"provider", "model", "weight", "rpm", "tpm"});
+                    {"provider", "model", "weight", "rpm", "tpm", "rate_window"});
         Deployment dep;
         ParseDeployment(d, dep);
         alias.deployments.push_back(std::move(dep));
@@ -280,7 +286,8 @@ void ParseModels(ParseContext& ctx, const YAML::Node& node, std::vector<ModelAli
 void ParseRouter(ParseContext& ctx, const YAML::Node& node, RouterConfig& c) {
   MapReader r(ctx, node, "router",
               {"timeout", "num_retries", "retry_base", "retry_cap", "max_retry_after",
-               "min_attempt_time", "strategy", "outlier", "retry_budget"});
+               "min_attempt_time", "strategy", "outlier", "retry_budget", "queue_timeout"});
+  r.Duration("queue_timeout", c.queue_timeout);
   r.Duration("timeout", c.timeout);
   r.Unsigned("num_retries", 10, c.num_retries);
   r.Duration("retry_base", c.retry.base);

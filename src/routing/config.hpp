@@ -123,6 +123,8 @@ struct Deployment {
   uint32_t weight = 1;
   std::optional<uint64_t> rpm;  // requests per minute this deployment accepts
   std::optional<uint64_t> tpm;  // tokens per minute
+  // The window rpm and tpm count over (default one minute; e.g. 1s for a provider's QPS limit).
+  std::chrono::milliseconds rate_window{60'000};
 };
 
 struct ModelAlias {
@@ -143,6 +145,8 @@ struct RouterConfig {
   resilience::Strategy strategy = resilience::Strategy::kWeightedRandom;
   resilience::OutlierOptions outlier;
   resilience::RetryBudgetOptions retry_budget;
+  // Longest wait in a deployment's rate-limit queue; past it callers get a fast 429.
+  std::chrono::milliseconds queue_timeout{30'000};
 };
 
 enum class CacheBackend { kMemory, kSqlite, kRedis, kTiered };

@@ -29,6 +29,24 @@ Dispatcher::Dispatcher(std::shared_ptr<const Config> config, ProviderLookup look
     sets_.emplace(alias.name, std::make_unique<resilience::DeploymentSet>(
                                   std::move(weights), config_->router.outlier, clock_));
   }
+  for (const auto& alias : config_->models) {
+    bool any = false;
+    std::vector<std::unique_ptr<resilience::RateLimiter>> per;
+    for (const auto& d : alias.deployments) {
+      if (!d.rpm && !d.tpm) {
+        per.emplace_back();
+        continue;
+      }
+      resilience::RateLimits limits;
+      limits.rpm = d.rpm.value_or(0);
+      limits.tpm = d.tpm.value_or(0);
+      limits.window = d.rate_window;
+      limits.max_wait = config_->router.queue_timeout;
+      per.push_back(std::make_unique<resilience::RateLimiter>(limits));
+      any = true;
+    }
+    if (any) limiters_.emplace(alias.name, std::move(per));
+  }
   for (const auto& p : config_->providers) {
     budgets_.emplace(p.name,
                      std::make_unique<resilience::RetryBudget>(config_->router.retry_budget));
@@ -61,10 +79,14 @@ Result<Dispatcher::Stage> Dispatcher::StageFor(std::string_view model,
                 resolved.provider + "', whose dialect this build cannot call yet";
     return e;
   }
-  // Ejection state is kept per alias, and only when every deployment could be built.
+  // Ejection and rate state are kept per alias, and only when every deployment could be built.
   if (stage.alias && stage.targets.size() == resolved.deployments.size()) {
     auto it = sets_.find(stage.alias->name);
     if (it != sets_.end()) stage.set = it->second.get();
+    auto lim = limiters_.find(stage.alias->name);
+    if (lim != limiters_.end()) {
+      for (const auto& l : lim->second) stage.limiters.push_back(l.get());
+    }
   }
   return stage;
 }
@@ -126,6 +148,20 @@ std::string Dispatcher::FallbackAfter(const ModelAlias* alias, const Error& erro
   if (!resilience::Retryable(error, ShouldRetryHint(error))) return {};
   if (next_fallback >= alias->fallbacks.size()) return {};
   return alias->fallbacks[next_fallback++];
+}
+
+Error LocallyLimited(const Target& target, std::chrono::milliseconds retry_after) {
+  Error e;
+  e.kind = ErrorKind::kRateLimited;
+  e.code = "rate_limit_queue_full";
+  e.message = "deployment " + target.label +
+              " is at its configured request/token rate and its queue is full; retry later";
+  e.retry_after = std::max(retry_after, std::chrono::milliseconds(1));
+  return e;
+}
+
+void Dispatcher::Settle(const AttemptLog& log, int64_t actual_tokens) {
+  if (log.limiter) log.limiter->Settle(log.reserved_tokens, actual_tokens);
 }
 
 double Dispatcher::Draw() const {

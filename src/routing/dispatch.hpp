@@ -30,6 +30,7 @@
 #include "core/request_context.hpp"
 #include "core/result.hpp"
 #include "resilience/deployment_set.hpp"
+#include "resilience/rate_limiter.hpp"
 #include "resilience/retry_budget.hpp"
 #include "resilience/retry_policy.hpp"
 #include "routing/config.hpp"
@@ -57,6 +58,10 @@ struct AttemptLog {
   std::string deployment;               // the label of the last attempt
   std::vector<std::string> fallbacks;   // fallback models used, in order
   std::chrono::milliseconds waited{0};  // total backoff
+  std::chrono::milliseconds queued{0};  // total wait in client-side rate-limit queues
+  // The rate limiter that admitted the last attempt and the tokens it reserved (for Settle).
+  resilience::RateLimiter* limiter = nullptr;
+  int64_t reserved_tokens = 0;
 };
 
 class Dispatcher {
@@ -77,9 +82,13 @@ class Dispatcher {
 
   // Runs `attempt` (callable: const Target& -> awaitable<Result<T>>) under the loop above.
   // `attempt` must return errors with upstream_status and retry_after filled when it has them.
+  // `tokens`: the request's estimated cost (prompt estimate + max_tokens), reserved in the
+  // deployment's token window when it has one.
   template <class T, class Attempt>
-  boost::asio::awaitable<Result<T>> Run(std::string model, RequestContext ctx, AttemptLog& log,
-                                        Attempt attempt) const;
+  boost::asio::awaitable<Result<T>> Run(std::string model, RequestContext ctx, int64_t tokens,
+                                        AttemptLog& log, Attempt attempt) const;
+  // Settles the reservation of the call `log` describes to the tokens actually used.
+  static void Settle(const AttemptLog& log, int64_t actual_tokens);
 
   [[nodiscard]] const resilience::DeploymentSet* SetFor(std::string_view alias) const;
   [[nodiscard]] const resilience::RetryBudget* BudgetFor(std::string_view provider) const;
@@ -87,7 +96,8 @@ class Dispatcher {
  private:
   struct Stage {
     std::vector<Target> targets;
-    resilience::DeploymentSet* set = nullptr;  // null for a single provider/model
+    resilience::DeploymentSet* set = nullptr;        // null for a single provider/model
+    std::vector<resilience::RateLimiter*> limiters;  // per target; empty when none is limited
     resilience::Strategy strategy = resilience::Strategy::kWeightedRandom;
     const ModelAlias* alias = nullptr;  // null unless the model is an alias
   };
@@ -107,15 +117,21 @@ class Dispatcher {
   Clock clock_;
   std::map<std::string, std::unique_ptr<resilience::DeploymentSet>, std::less<>> sets_;
   std::map<std::string, std::unique_ptr<resilience::RetryBudget>, std::less<>> budgets_;
+  std::map<std::string, std::vector<std::unique_ptr<resilience::RateLimiter>>, std::less<>>
+      limiters_;  // per alias, per deployment (null when that deployment has no limits)
   mutable std::mutex rng_mu_;
   mutable std::mt19937_64 rng_;  // guarded by rng_mu_
 };
 
 // ---- template implementation -------------------------------------------------------------------
 
+// The error of a deployment whose own client-side limits refuse the call.
+[[nodiscard]] Error LocallyLimited(const Target& target, std::chrono::milliseconds retry_after);
+
 template <class T, class Attempt>
 boost::asio::awaitable<Result<T>> Dispatcher::Run(std::string model, RequestContext ctx,
-                                                  AttemptLog& log, Attempt attempt) const {
+                                                  int64_t tokens, AttemptLog& log,
+                                                  Attempt attempt) const {
   const resilience::RetryPolicy& policy = config_->router.retry;
   const std::string key = "mm-" + ctx.request_id;
   std::optional<Error> last;
@@ -142,6 +158,35 @@ boost::asio::awaitable<Result<T>> Dispatcher::Run(std::string model, RequestCont
         index = Pick(stage, tried);
       }
       const Target& target = stage.targets[*index];
+      if (resilience::RateLimiter* limiter =
+              stage.limiters.empty() ? nullptr : stage.limiters[*index]) {
+        auto ticket = limiter->Reserve(tokens, std::chrono::steady_clock::now());
+        const auto left = ctx.Remaining(std::chrono::steady_clock::now());
+        if (ticket.admitted && left != std::chrono::milliseconds::max() &&
+            ticket.wait + policy.min_attempt > left) {
+          limiter->Release(tokens);  // the queue is longer than the call's deadline
+          ticket.admitted = false;
+          ticket.retry_after = ticket.wait;
+        }
+        if (!ticket.admitted) {
+          // Load shedding: another deployment if one is free, else a fast 429 (or fallback).
+          last = LocallyLimited(target, ticket.retry_after);
+          tried.push_back(*index);
+          if (Pick(stage, tried)) continue;
+          break;
+        }
+        if (ticket.wait.count() > 0) {
+          boost::asio::steady_timer timer(co_await boost::asio::this_coro::executor, ticket.wait);
+          auto [ec] = co_await timer.async_wait(boost::asio::as_tuple(boost::asio::use_awaitable));
+          if (ec) {
+            limiter->Release(tokens);
+            co_return Error{ErrorKind::kCancelled, "cancelled while queued"};
+          }
+          log.queued += ticket.wait;
+        }
+        log.limiter = limiter;
+        log.reserved_tokens = tokens;
+      }
       log.attempts++;
       log.deployment = target.label;
       if (stage.set) stage.set->Begin(*index);

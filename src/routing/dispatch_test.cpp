@@ -71,7 +71,7 @@ class DispatchTest : public ::testing::Test {
     ctx.deadline = ctx.start + deadline;
     auto attempt = [&script](const Target& t) { return Scripted(&t, &script); };
     auto fut = boost::asio::co_spawn(
-        io_, dispatcher_->Run<std::string>(std::move(model), ctx, log, attempt),
+        io_, dispatcher_->Run<std::string>(std::move(model), ctx, 100, log, attempt),
         boost::asio::use_future);
     io_.restart();
     io_.run();
@@ -225,6 +225,48 @@ TEST_F(DispatchTest, NoAttemptStartsWithoutTheMinimumTimeLeft) {
   auto r = Call("m", s, log, 300ms);
   EXPECT_FALSE(r.ok());
   EXPECT_EQ(log.attempts, 1);  // 150 ms wait + 200 ms minimum > 300 ms left
+}
+
+TEST_F(DispatchTest, ClientSideLimitsQueueThenShedLoad) {
+  Build(
+      "  - name: m\n    deployments:\n"
+      "      - {provider: a, model: x, rpm: 10, rate_window: 1s}\n",
+      "  queue_timeout: 250ms\n");
+  Script s{[](const Target& t, int) -> Result<std::string> { return t.label; }};
+  // Six calls at once: 100 ms apart, the first goes at once, the next ones wait up to the
+  // 250 ms queue bound, the rest are refused without reaching the upstream.
+  std::vector<AttemptLog> logs(6);
+  std::vector<std::future<Result<std::string>>> results;
+  auto attempt = [&s](const Target& t) { return Scripted(&t, &s); };
+  for (auto& log : logs) {
+    RequestContext ctx;
+    ctx.request_id = "burst";
+    ctx.deadline = std::chrono::steady_clock::now() + 10s;
+    results.push_back(boost::asio::co_spawn(
+        io_, dispatcher_->Run<std::string>("m", ctx, 100, log, attempt), boost::asio::use_future));
+  }
+  io_.restart();
+  io_.run();
+  int admitted = 0, refused = 0;
+  std::chrono::milliseconds queued{0};
+  for (size_t i = 0; i < results.size(); ++i) {
+    auto r = results[i].get();
+    if (r.ok()) {
+      ++admitted;
+      queued += logs[i].queued;
+    } else {
+      ++refused;
+      EXPECT_EQ(r.error().kind, ErrorKind::kRateLimited);
+      EXPECT_EQ(r.error().code, "rate_limit_queue_full");
+      ASSERT_TRUE(r.error().retry_after.has_value());
+      EXPECT_GT(r.error().retry_after->count(), 0);
+      EXPECT_EQ(logs[i].attempts, 0);  // nothing was sent upstream
+    }
+  }
+  EXPECT_EQ(admitted, 3);  // waits 0, 100, 200 ms; 300 ms is past the bound
+  EXPECT_EQ(refused, 3);
+  EXPECT_EQ(queued, std::chrono::milliseconds(300));
+  EXPECT_EQ(static_cast<int>(s.calls.size()), admitted);
 }
 
 TEST_F(DispatchTest, UnknownModelIsAnError) {
