@@ -195,6 +195,38 @@ Status DiscoverBedrock(Config& config, const EnvLookup& env) {
   return OkStatus();
 }
 
+// Tencent Hunyuan: the native API signed with a TencentCloud SecretId/SecretKey pair (TC3), or
+// the OpenAI-compatible endpoint with a Hunyuan console API key.
+Status DiscoverHunyuan(Config& config, const EnvLookup& env) {
+  if (HasType(config, ProviderType::kHunyuan)) return OkStatus();
+  ProviderConfig p;
+  p.name = FreeName(config, ProviderType::kHunyuan);
+  p.type = ProviderType::kHunyuan;
+  auto id = Var(env, "TENCENTCLOUD_SECRET_ID");
+  auto secret = Var(env, "TENCENTCLOUD_SECRET_KEY");
+  if (id && secret) {
+    MM_TRY(p.base_url, BaseUrl(env, "HUNYUAN_BASE_URL", ProviderType::kHunyuan));
+    p.api_key = std::move(*id);
+    p.api_key_source = "TENCENTCLOUD_SECRET_ID";
+    p.secret_key = std::move(*secret);
+    p.secret_key_source = "TENCENTCLOUD_SECRET_KEY";
+    if (auto region = Var(env, "TENCENTCLOUD_REGION")) p.region = *region;
+    if (auto token = Var(env, "TENCENTCLOUD_SESSION_TOKEN")) p.session_token = *token;
+  } else if (auto key = Var(env, "HUNYUAN_API_KEY")) {
+    if (Var(env, "HUNYUAN_BASE_URL")) {
+      MM_TRY(p.base_url, BaseUrl(env, "HUNYUAN_BASE_URL", ProviderType::kHunyuan));
+    } else {
+      p.base_url = "https://api.hunyuan.cloud.tencent.com/v1";
+    }
+    p.api_key = std::move(*key);
+    p.api_key_source = "HUNYUAN_API_KEY";
+  } else {
+    return OkStatus();
+  }
+  config.providers.push_back(std::move(p));
+  return OkStatus();
+}
+
 Status DiscoverOllama(Config& config, const EnvLookup& env) {
   if (HasType(config, ProviderType::kOllama)) return OkStatus();
   auto host = Var(env, "OLLAMA_HOST");
@@ -240,6 +272,7 @@ Status ApplyEnvironmentDiscovery(Config& config, const EnvLookup& env, std::stri
   MM_RETURN_IF_ERROR(DiscoverKeyProviders(config, env));
   MM_RETURN_IF_ERROR(DiscoverAzure(config, env));
   MM_RETURN_IF_ERROR(DiscoverBedrock(config, env));
+  MM_RETURN_IF_ERROR(DiscoverHunyuan(config, env));
   MM_RETURN_IF_ERROR(DiscoverOllama(config, env));
 
   if (config.FindProvider("sim") == nullptr) {

@@ -1,4 +1,5 @@
 #include "routing/config_env.hpp"
+#include "routing/resolver.hpp"
 
 #include <gtest/gtest.h>
 
@@ -177,6 +178,49 @@ TEST(PointsAtSelfTest, ComparesHostsAndPorts) {
   EXPECT_FALSE(PointsAtSelf("http://127.0.0.1:8080", "10.0.0.1", 8080));
   EXPECT_FALSE(PointsAtSelf("http://127.0.0.1:9090", "127.0.0.1", 8080));
   EXPECT_FALSE(PointsAtSelf("garbage", "127.0.0.1", 8080));
+}
+
+}  // namespace
+}  // namespace modelmux::routing
+
+namespace modelmux::routing {
+namespace {
+
+EnvLookup Vars(std::map<std::string, std::string> vars) {
+  return [vars = std::move(vars)](std::string_view name) -> std::optional<std::string> {
+    auto it = vars.find(std::string(name));
+    if (it == vars.end()) return std::nullopt;
+    return it->second;
+  };
+}
+
+TEST(HunyuanDiscovery, SecretPairSelectsTheNativeApi) {
+  Config c;
+  ASSERT_TRUE(ApplyEnvironmentDiscovery(c,
+                                        Vars({{"TENCENTCLOUD_SECRET_ID", "AKIDx"},
+                                              {"TENCENTCLOUD_SECRET_KEY", "sk"},
+                                              {"TENCENTCLOUD_REGION", "ap-guangzhou"}}),
+                                        "127.0.0.1", 8080)
+                  .ok());
+  const ProviderConfig* p = c.FindProvider("hunyuan");
+  ASSERT_NE(p, nullptr);
+  EXPECT_EQ(p->base_url, "https://hunyuan.tencentcloudapi.com");
+  EXPECT_EQ(p->api_key_source, "TENCENTCLOUD_SECRET_ID");
+  EXPECT_EQ(p->secret_key_source, "TENCENTCLOUD_SECRET_KEY");
+  EXPECT_EQ(p->region, "ap-guangzhou");
+  auto r = ResolveModel(c, "hunyuan-lite");
+  ASSERT_TRUE(r.ok());
+  EXPECT_EQ(r->provider, "hunyuan");
+}
+
+TEST(HunyuanDiscovery, ApiKeySelectsTheOpenAiCompatibleEndpoint) {
+  Config c;
+  ASSERT_TRUE(
+      ApplyEnvironmentDiscovery(c, Vars({{"HUNYUAN_API_KEY", "k"}}), "127.0.0.1", 8080).ok());
+  const ProviderConfig* p = c.FindProvider("hunyuan");
+  ASSERT_NE(p, nullptr);
+  EXPECT_EQ(p->base_url, "https://api.hunyuan.cloud.tencent.com/v1");
+  EXPECT_EQ(p->api_key_source, "HUNYUAN_API_KEY");
 }
 
 }  // namespace

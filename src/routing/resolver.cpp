@@ -17,13 +17,22 @@ struct FamilyRule {
 };
 
 constexpr FamilyRule kFamilies[] = {
-    {"gpt-", ProviderType::kOpenAi},        {"o1", ProviderType::kOpenAi},
-    {"o3", ProviderType::kOpenAi},          {"o4", ProviderType::kOpenAi},
-    {"chatgpt-", ProviderType::kOpenAi},    {"text-embedding-", ProviderType::kOpenAi},
-    {"claude-", ProviderType::kAnthropic},  {"gemini-", ProviderType::kGemini},
-    {"ernie-", ProviderType::kQianfan},     {"qwen", ProviderType::kDashscope},
-    {"glm-", ProviderType::kZhipu},         {"deepseek-", ProviderType::kDeepseek},
-    {"moonshot-", ProviderType::kMoonshot}, {"kimi-", ProviderType::kMoonshot},
+    {"gpt-", ProviderType::kOpenAi},
+    {"o1", ProviderType::kOpenAi},
+    {"o3", ProviderType::kOpenAi},
+    {"o4", ProviderType::kOpenAi},
+    {"chatgpt-", ProviderType::kOpenAi},
+    {"text-embedding-v", ProviderType::kDashscope},
+    {"text-embedding-", ProviderType::kOpenAi},
+    {"claude-", ProviderType::kAnthropic},
+    {"gemini-", ProviderType::kGemini},
+    {"ernie-", ProviderType::kQianfan},
+    {"qwen", ProviderType::kDashscope},
+    {"glm-", ProviderType::kZhipu},
+    {"deepseek-", ProviderType::kDeepseek},
+    {"moonshot-", ProviderType::kMoonshot},
+    {"kimi-", ProviderType::kMoonshot},
+    {"hunyuan-", ProviderType::kHunyuan},
 };
 
 const ProviderConfig* FirstOfType(const Config& config, ProviderType type) {

@@ -25,8 +25,8 @@ struct ResolvedModel {
 //   3. a provider whose `models` list holds the name;
 //   4. the family among configured providers: gpt-*, o1*, o3*, o4*, chatgpt-*, text-embedding-*
 //      => the first openai provider (else azure); claude-* => anthropic; gemini-* => gemini;
-//      ernie-* => qianfan; qwen* => dashscope; glm-* => zhipu; deepseek-* => deepseek;
-//      moonshot-*, kimi-* => moonshot.
+//      ernie-* => qianfan; qwen*, text-embedding-v* => dashscope; glm-* => zhipu;
+//      deepseek-* => deepseek; moonshot-*, kimi-* => moonshot; hunyuan-* => hunyuan.
 // Otherwise (also for any bare name while only the simulator is configured): Error{kNotFound,
 // code "model_not_found", param "model"}.
 [[nodiscard]] Result<ResolvedModel> ResolveModel(const Config& config, std::string_view name);

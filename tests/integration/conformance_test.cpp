@@ -40,7 +40,7 @@ std::vector<UpstreamCase> Upstreams() {
        "    type: anthropic\n    base_url: \"{SIM}\"\n    api_key: k-claude\n",
        "claude/claude-echo-1", "claude/claude-sonnet-4-5", "/v1/messages"},
       {"Gemini", "gem", "    type: gemini\n    base_url: \"{SIM}\"\n    api_key: k-gem\n",
-       "gem/gemini-echo", "gem/gemini-2.0-flash", ":generateContent"},
+       "gem/gemini-echo", "gem/gemini-2.0-flash", "/models/gemini"},
       {"QianfanLegacy", "qf",
        "    type: qianfan\n    base_url: \"{SIM}\"\n    api_key: k-qf\n    secret_key: s-qf\n",
        "qf/ernie-echo", "qf/ernie-4.0-8k", "/wenxinworkshop/chat/", /*images=*/false},

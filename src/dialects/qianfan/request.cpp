@@ -25,8 +25,13 @@ Result<std::string> TextOf(const Message& m, size_t i) {
   std::string text;
   for (const auto& part : m.content) {
     if (part.type != PartType::kText) {
-      return Bad("Qianfan's ERNIE chat models accept text only", Param(i, "content"),
-                 "unsupported_content");
+      const char* kind = part.type == PartType::kImage   ? "an image"
+                         : part.type == PartType::kVideo ? "a video"
+                                                         : "an audio";
+      return Bad(
+          std::string("Qianfan's ERNIE chat models accept text only, and this message has ") +
+              kind + " part; route it to a vision model",
+          Param(i, "content"), "unsupported_content");
     }
     text += part.text;
   }
