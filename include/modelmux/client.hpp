@@ -27,6 +27,7 @@
 #include <vector>
 
 #include "modelmux/chat.hpp"
+#include "modelmux/embeddings.hpp"
 #include "modelmux/error.hpp"
 #include "modelmux/export.hpp"
 
@@ -50,6 +51,7 @@ class MODELMUX_API Client {
   using Options = ClientOptions;
   using ChunkCallback = std::function<bool(const StreamChunk&)>;  // false: stop the stream
   using ChatCallback = std::function<void(Expected<ChatResult>)>;
+  using EmbedCallback = std::function<void(Expected<EmbedResult>)>;
 
   // Loads the configuration, completes it from the environment, starts the event loops (and the
   // in-process simulator when the configuration has a `type: sim` provider without base_url) and
@@ -87,6 +89,17 @@ class MODELMUX_API Client {
   // (returning false stops the stream), then `done` runs exactly once with the result (as
   // stream()). Both run on the same thread, never concurrently.
   void stream_async(ChatOptions options, ChunkCallback on_chunk, ChatCallback done);
+
+  // Embeds texts with one call and waits for the vectors. Blocks the calling thread.
+  // Errors: "invalid_request" for no model, no inputs or an empty text (param "model" / "input"),
+  // and with code "embeddings_not_supported" for a model whose provider has no embeddings API
+  // (e.g. Anthropic); otherwise as chat() ("not_found" model_not_found, the provider's errors,
+  // "timeout", "blocking_in_callback").
+  Expected<EmbedResult> embed(const EmbedOptions& options);
+
+  // Starts an embeddings call and returns at once; `done` runs exactly once on a Client thread
+  // with the result or the error (as embed()). `options` is copied.
+  void embed_async(EmbedOptions options, EmbedCallback done);
 
   // The models callers can name: aliases, then "provider/model" for each configured provider's
   // declared models (the simulator: sim/echo, sim/chat, sim/vision).

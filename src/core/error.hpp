@@ -45,6 +45,7 @@ struct Error {
   std::string provider_code;  // the provider's own code or type, kept verbatim (masked)
   int upstream_status = 0;    // the provider's HTTP status, 0 if none
   std::optional<std::chrono::milliseconds> retry_after;  // server hint, if any
+  std::optional<bool> should_retry;  // the upstream's x-should-retry verdict, if it gave one
 
   [[nodiscard]] int HttpStatus() const;
   [[nodiscard]] RetryClass Retry() const;

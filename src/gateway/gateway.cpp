@@ -16,6 +16,7 @@
 #include "dialects/openai/fast_path.hpp"
 #include "dialects/openai/openai.hpp"
 #include "dialects/openai/request.hpp"
+#include "gateway/embeddings.hpp"
 #include "gateway/gateway_metrics.hpp"
 #include "text/token_estimator.hpp"
 
@@ -35,6 +36,16 @@ struct Gateway::Exchange {
   std::string model_label = "unknown";
   std::string provider_type;                                             // for the price lookup
   const dialects::IngressDialect* ingress = &dialects::OpenAiIngress();  // the caller's dialect
+  routing::AttemptLog attempts;  // filled by the router: x-modelmux-attempts / -deployment
+
+  // The provider, model and deployment that answered (or failed last), from the attempt log.
+  void NoteDeployment() {
+    if (attempts.deployment.empty()) return;
+    const auto slash = attempts.deployment.find('/');
+    record.provider = attempts.deployment.substr(0, slash);
+    record.upstream_model = attempts.deployment.substr(slash + 1);
+    if (const auto* p = router->FindProvider(record.provider)) provider_type = p->spec().type;
+  }
 };
 
 namespace {
@@ -65,6 +76,10 @@ net::Headers BaseHeaders(const Gateway::Exchange& ex, std::string_view content_t
   net::Headers h;
   h.Add("content-type", std::string(content_type));
   h.Add("x-request-id", ex.ctx.request_id);
+  if (ex.attempts.attempts > 0) {
+    h.Add("x-modelmux-attempts", std::to_string(ex.attempts.attempts));
+    h.Add("x-modelmux-deployment", ex.attempts.deployment);
+  }
   return h;
 }
 
@@ -87,6 +102,9 @@ awaitable<void> SendError(Gateway::Exchange& ex, const Error& e,
   } else if (e.retry_after) {
     h.Add("retry-after", std::to_string((e.retry_after->count() + 999) / 1000));
   }
+  // An upstream's failure reaches the caller only after modelmux's own retries and fallbacks:
+  // tell the official SDKs not to multiply them (reliability.md 4).
+  if (!e.provider.empty() || e.upstream_status != 0) h.Set("x-should-retry", "false");
   (void)co_await ex.writer.Send(e.HttpStatus(), std::move(h), ex.ingress->EncodeError(e));
 }
 
@@ -161,7 +179,10 @@ std::shared_ptr<const routing::Router> Gateway::router() const {
 
 size_t Gateway::BodyLimit(std::string_view path) const {
   const auto& limits = router()->config().server.limits;
-  if (path == "/v1/chat/completions" || path == "/v1/messages") return limits.chat_body;
+  // Embeddings batches (up to 2048 texts) outgrow the default limit long before chat does.
+  if (path == "/v1/chat/completions" || path == "/v1/messages" || path == "/v1/embeddings") {
+    return limits.chat_body;
+  }
   if (path.rfind("/v1/files", 0) == 0) return limits.files_body;
   return limits.default_body;
 }
@@ -192,6 +213,8 @@ awaitable<void> Gateway::Handle(net::ServerRequest& req, net::ResponseWriter& wr
   } else if (path == "/v1/messages/count_tokens" && post) {
     ex.ingress = &dialects::AnthropicIngress();
     co_await CountTokens(ex);
+  } else if (path == "/v1/embeddings" && post) {
+    co_await Embeddings(ex);
   } else if (path == "/v1/models" && get) {
     co_await Models(ex);
   } else if (path == "/healthz" && get) {
@@ -205,8 +228,9 @@ awaitable<void> Gateway::Handle(net::ServerRequest& req, net::ResponseWriter& wr
     ex.record.status = 200;
     co_await writer.Send(200, BaseHeaders(ex, "text/plain; version=0.0.4"), registry_.Render());
   } else if (path == "/v1/chat/completions" || path == "/v1/completions" || path == "/v1/models" ||
-             path == "/v1/messages" || path == "/v1/messages/count_tokens" || path == "/healthz" ||
-             path == "/readyz" || path == "/metrics") {
+             path == "/v1/embeddings" || path == "/v1/messages" ||
+             path == "/v1/messages/count_tokens" || path == "/healthz" || path == "/readyz" ||
+             path == "/metrics") {
     Error e = InvalidRequest("method " + req.method + " is not allowed on " + std::string(path));
     e.code = "method_not_allowed";
     ex.record.status = 405;
@@ -278,13 +302,13 @@ awaitable<void> Gateway::ChatCompletions(Exchange& ex, bool legacy) {
   auto plan = ex.router->MakePlan(model);
   if (!plan.ok()) co_return co_await SendError(ex, plan.error());
   ex.model_label = model;
-  const auto& provider = *plan->provider;
-  ex.record.provider = provider.spec().name;
-  ex.provider_type = provider.spec().type;
+  ex.record.provider = plan->provider->spec().name;
+  ex.provider_type = plan->provider->spec().type;
   ex.record.upstream_model = plan->resolved.model;
 
-  if (provider.dialect() != upstream::WireDialect::kOpenAi) {
-    // Another dialect upstream: decode fully, translate, and encode the answer back.
+  if (!ex.router->dispatcher().AllOpenAiWire(model)) {
+    // Another dialect upstream (or in the fallback chain): decode fully, translate, and encode
+    // the answer back.
     if (legacy) {
       Error e = InvalidRequest(
           "the legacy completions API is served for OpenAI-compatible "
@@ -297,35 +321,38 @@ awaitable<void> Gateway::ChatCompletions(Exchange& ex, bool legacy) {
     co_return co_await Translated(ex, std::move(decoded).value());
   }
 
-  auto body = oa::RewriteForUpstream(req.body, plan->resolved.model, stream && !include_usage,
-                                     oa::kExtensionKeys);
-  if (!body.ok()) co_return co_await SendError(ex, body.error());
-
-  upstream::UpstreamCall call;
-  call.path =
-      provider.OpenAiPath(legacy ? "/completions" : "/chat/completions", plan->resolved.model);
-  call.body = std::move(body).value();
-  routing::ForwardSimControls(req.headers, provider, call.headers);
-  if (stream) call.headers.Add("accept", "text/event-stream");
-
-  auto sent = co_await provider.Send(std::move(call), ex.ctx);
+  // The same body goes to whichever deployment the router picks, with its model written in.
+  // (Validated once here, so that a bad body is a 400 and never an upstream attempt.)
+  auto checked = oa::RewriteForUpstream(req.body, plan->resolved.model, stream && !include_usage,
+                                        oa::kExtensionKeys);
+  if (!checked.ok()) co_return co_await SendError(ex, checked.error());
+  const std::string_view endpoint = legacy ? "/completions" : "/chat/completions";
+  const bool ask_usage = stream && !include_usage;
+  routing::Router::BuildCall build =
+      [&](const routing::Target& t) -> Result<upstream::UpstreamCall> {
+    upstream::UpstreamCall call;
+    call.path = t.provider->OpenAiPath(endpoint, t.model);
+    if (t.model == plan->resolved.model) {
+      call.body = *checked;
+    } else {
+      MM_TRY(call.body, oa::RewriteForUpstream(req.body, t.model, ask_usage, oa::kExtensionKeys));
+    }
+    routing::ForwardSimControls(req.headers, *t.provider, call.headers);
+    if (stream) call.headers.Add("accept", "text/event-stream");
+    return call;
+  };
+  const int64_t tokens = static_cast<int64_t>(ex.record.prompt_chars) + 256;
+  auto sent = co_await ex.router->OpenRaw(model, ex.ctx, tokens, std::move(build), &ex.attempts);
+  ex.NoteDeployment();
   if (!sent.ok()) {
-    metrics_->upstream_errors
-        .With({provider.spec().name, std::string(ErrorKindName(sent.error().kind))})
-        .Inc();
+    if (!sent.error().provider.empty()) {
+      metrics_->upstream_errors
+          .With({sent.error().provider, std::string(ErrorKindName(sent.error().kind))})
+          .Inc();
+    }
     co_return co_await SendError(ex, sent.error());
   }
-  std::shared_ptr<net::ClientResponse> resp = std::move(sent).value();
-
-  if (resp->status() != 200) {
-    auto err_body = co_await resp->ReadAll(1 << 20);
-    Error e =
-        provider.wire().DecodeError(resp->status(), err_body.ok() ? *err_body : std::string_view{});
-    e.provider = provider.spec().name;
-    metrics_->upstream_errors.With({provider.spec().name, std::string(ErrorKindName(e.kind))})
-        .Inc();
-    co_return co_await SendError(ex, e, &resp->headers());
-  }
+  std::shared_ptr<net::ClientResponse> resp = std::move(sent->response);
 
   if (!stream) {
     auto all = co_await resp->ReadAll(64 << 20);
@@ -414,6 +441,25 @@ awaitable<void> Gateway::ChatCompletions(Exchange& ex, bool legacy) {
   (void)co_await ex.writer.Finish();
 }
 
+awaitable<void> Gateway::Embeddings(Exchange& ex) {
+  EmbeddingsOutcome out =
+      co_await ServeEmbeddings(ex.router, ex.req.body, ex.ctx, ex.req.headers, &ex.attempts);
+  if (!out.model.empty()) ex.model_label = ex.record.model = out.model;
+  ex.record.provider = out.provider;
+  ex.record.upstream_model = out.upstream_model;
+  ex.record.prompt_chars = out.prompt_chars;
+  ex.record.usage = out.usage;
+  ex.provider_type = out.provider_type;
+  if (out.error) {
+    if (out.from_upstream) {
+      metrics_->upstream_errors.With({out.provider, std::string(ErrorKindName(out.error->kind))})
+          .Inc();
+    }
+    co_return co_await SendError(ex, *out.error);
+  }
+  co_await SendJson(ex, 200, std::move(out.body));
+}
+
 awaitable<void> Gateway::Messages(Exchange& ex) {
   auto decoded = ex.ingress->DecodeRequest(ex.req.body);
   if (!decoded.ok()) co_return co_await SendError(ex, decoded.error());
@@ -451,14 +497,16 @@ awaitable<void> Gateway::Translated(Exchange& ex, ChatRequest request) {
   ex.record.upstream_model = plan->resolved.model;
 
   if (!request.stream) {
-    auto r = co_await ex.router->Chat(request, ex.ctx, ex.req.headers);
+    auto r = co_await ex.router->Chat(request, ex.ctx, ex.req.headers, &ex.attempts);
+    ex.NoteDeployment();
     if (!r.ok()) co_return co_await SendError(ex, r.error());
     ex.record.usage = r->usage;
-    if (r->model.empty()) r->model = plan->resolved.model;
+    if (r->model.empty()) r->model = ex.record.upstream_model;
     co_return co_await SendJson(ex, 200, ex.ingress->EncodeResponse(*r));
   }
 
-  auto opened = co_await ex.router->OpenStream(request, ex.ctx, ex.req.headers);
+  auto opened = co_await ex.router->OpenStream(request, ex.ctx, ex.req.headers, &ex.attempts);
+  ex.NoteDeployment();
   if (!opened.ok()) co_return co_await SendError(ex, opened.error());
   auto stream = std::move(opened).value();
   auto encoder = ex.ingress->NewStreamEncoder(request);

@@ -46,6 +46,8 @@ class Gateway {
  private:
   boost::asio::awaitable<void> ChatCompletions(Exchange& ex, bool legacy);
   boost::asio::awaitable<void> Models(Exchange& ex);
+  // POST /v1/embeddings (the work is in embeddings.hpp).
+  boost::asio::awaitable<void> Embeddings(Exchange& ex);
   // The Anthropic Messages front door, and its token counter.
   boost::asio::awaitable<void> Messages(Exchange& ex);
   boost::asio::awaitable<void> CountTokens(Exchange& ex);

@@ -39,10 +39,8 @@
 
 namespace modelmux::routing {
 
-// The upstream's x-should-retry verdict carried by an error (none yet: see Error).
-[[nodiscard]] inline std::optional<bool> ShouldRetryHint(const Error& /*e*/) {
-  return std::nullopt;
-}
+// The upstream's x-should-retry verdict carried by an error.
+[[nodiscard]] inline std::optional<bool> ShouldRetryHint(const Error& e) { return e.should_retry; }
 
 // One deployment, as an attempt sees it.
 struct Target {

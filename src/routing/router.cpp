@@ -4,6 +4,7 @@
 #include "core/sse.hpp"
 
 #include "dialects/dialect.hpp"
+#include "text/token_estimator.hpp"
 #include "upstream/retry_stale.hpp"
 
 namespace modelmux::routing {
@@ -63,6 +64,9 @@ Result<std::shared_ptr<const Router>> Router::Create(std::shared_ptr<const Confi
     }
     router->providers_.emplace(p.name, std::move(provider).value());
   }
+  const Router* self = router.get();
+  router->dispatcher_ = std::make_unique<Dispatcher>(
+      config, [self](std::string_view name) { return self->FindProvider(name); });
   return std::shared_ptr<const Router>(std::move(router));
 }
 
@@ -88,51 +92,84 @@ Result<Plan> Router::MakePlan(std::string_view model) const {
 
 namespace {
 
-upstream::UpstreamCall CallFrom(dialects::WireCall wire) {
+// Reserved for the answer when the caller sets no max_tokens (rate-limit token windows).
+constexpr int64_t kDefaultCompletionReserve = 256;
+
+upstream::UpstreamCall CallFrom(dialects::WireCall wire, const Target& target) {
   upstream::UpstreamCall call;
   call.method = std::move(wire.method);
   call.path = std::move(wire.path);
   call.body = std::move(wire.body);
   for (auto& [k, v] : wire.headers) call.headers.Add(std::move(k), std::move(v));
+  AddIdempotencyKey(target, call.headers);
   return call;
+}
+
+Error WithProvider(Error e, const upstream::Provider& provider) {
+  e.provider = provider.spec().name;
+  return e;
+}
+
+}  // namespace
+
+void AddIdempotencyKey(const Target& target, net::Headers& headers) {
+  // The dialects whose providers document it (OpenAI and Anthropic SDKs send one per request).
+  const auto d = target.provider->dialect();
+  if (!target.idempotency_key.empty() &&
+      (d == upstream::WireDialect::kOpenAi || d == upstream::WireDialect::kAnthropic)) {
+    headers.Set("idempotency-key", target.idempotency_key);
+  }
 }
 
 Error UpstreamError(const upstream::Provider& provider, int status, std::string_view body,
                     const net::Headers& headers) {
   Error e = provider.wire().DecodeError(status, body);
   e.provider = provider.spec().name;
+  if (e.upstream_status == 0) e.upstream_status = status;
   if (!e.retry_after) {
-    if (auto ms = headers.Get("retry-after-ms"); !ms.empty()) {
-      e.retry_after = std::chrono::milliseconds(std::atoll(std::string(ms).c_str()));
-    } else if (auto sec = headers.Get("retry-after"); !sec.empty()) {
-      const double v = std::atof(std::string(sec).c_str());
-      if (v > 0) e.retry_after = std::chrono::milliseconds(static_cast<int64_t>(v * 1000));
-    }
+    e.retry_after =
+        resilience::ParseRetryAfter(headers.Get("retry-after-ms"), headers.Get("retry-after"),
+                                    std::chrono::system_clock::now());
   }
+  e.should_retry = resilience::ParseShouldRetry(headers.Get("x-should-retry"));
   return e;
 }
 
-}  // namespace
+// ---- chat -----------------------------------------------------------------------------------
 
 boost::asio::awaitable<Result<ChatResponse>> Router::Chat(ChatRequest request, RequestContext ctx,
-                                                          net::Headers forward) const {
-  MM_CO_TRY(Plan plan, MakePlan(request.model));
+                                                          net::Headers forward,
+                                                          AttemptLog* log_out) const {
   request.stream = false;
+  AttemptLog local;
+  AttemptLog& log = log_out ? *log_out : local;
+  const int64_t tokens =
+      text::EstimatePromptTokens(request) + request.max_tokens.value_or(kDefaultCompletionReserve);
+  auto attempt = [&](const Target& t) { return ChatTarget(t, request, ctx, forward); };
+  auto r = co_await dispatcher_->Run<ChatResponse>(request.model, ctx, tokens, log, attempt);
+  if (r.ok() && r->usage) Dispatcher::Settle(log, r->usage->total());
+  co_return r;
+}
+
+boost::asio::awaitable<Result<ChatResponse>> Router::ChatTarget(const Target& target,
+                                                                const ChatRequest& request,
+                                                                const RequestContext& ctx,
+                                                                const net::Headers& forward) const {
   // A provider that reports its access token stale (Qianfan 110/111) gets one more try with a
   // freshly exchanged token.
   co_return co_await upstream::RetryOnStaleCredentials<ChatResponse>(
-      plan.provider->signer(), [&] { return ChatOnce(plan, request, ctx, forward); });
+      target.provider->signer(), [&] { return ChatOnce(target, request, ctx, forward); });
 }
 
-boost::asio::awaitable<Result<ChatResponse>> Router::ChatOnce(const Plan& plan,
+boost::asio::awaitable<Result<ChatResponse>> Router::ChatOnce(const Target& target,
                                                               const ChatRequest& request,
                                                               const RequestContext& ctx,
                                                               const net::Headers& forward) const {
-  const auto& provider = *plan.provider;
-  MM_CO_TRY(dialects::WireCall wire,
-            provider.wire().EncodeChat(request,
-                                       {plan.resolved.model, false, provider.spec().api_version}));
-  upstream::UpstreamCall call = CallFrom(std::move(wire));
+  const auto& provider = *target.provider;
+  MM_CO_TRY(
+      dialects::WireCall wire,
+      provider.wire().EncodeChat(request, {target.model, false, provider.spec().api_version}));
+  upstream::UpstreamCall call = CallFrom(std::move(wire), target);
   ForwardSimControls(forward, provider, call.headers);
   MM_CO_TRY(auto resp, co_await provider.Send(std::move(call), ctx));
   MM_CO_TRY(std::string body, co_await resp->ReadAll());
@@ -140,15 +177,27 @@ boost::asio::awaitable<Result<ChatResponse>> Router::ChatOnce(const Plan& plan,
     co_return UpstreamError(provider, resp->status(), body, resp->headers());
   }
   auto decoded = provider.wire().DecodeChat(body);
-  if (!decoded.ok()) {
-    Error e = std::move(decoded).error();
-    e.provider = provider.spec().name;
-    co_return e;
-  }
+  if (!decoded.ok()) co_return WithProvider(std::move(decoded).error(), provider);
+  if (decoded->model.empty()) decoded->model = target.model;
   co_return decoded;
 }
 
+// ---- streams --------------------------------------------------------------------------------
+
+boost::asio::awaitable<Status> UpstreamStream::Prime() {
+  primed_result_ = co_await Next(primed_events_);
+  primed_ = true;
+  if (!primed_result_.ok() && primed_events_.empty()) co_return primed_result_.error();
+  co_return OkStatus();
+}
+
 boost::asio::awaitable<Result<bool>> UpstreamStream::Next(std::vector<StreamEvent>& out) {
+  if (primed_) {
+    primed_ = false;
+    for (auto& ev : primed_events_) out.push_back(std::move(ev));
+    primed_events_.clear();
+    co_return std::move(primed_result_);
+  }
   if (done_) co_return false;
   const size_t first = out.size();
   auto note = [&] {
@@ -191,22 +240,42 @@ boost::asio::awaitable<Result<bool>> UpstreamStream::Next(std::vector<StreamEven
 }
 
 boost::asio::awaitable<Result<std::unique_ptr<UpstreamStream>>> Router::OpenStream(
-    ChatRequest request, RequestContext ctx, net::Headers forward) const {
-  MM_CO_TRY(Plan plan, MakePlan(request.model));
-  const auto& provider = *plan.provider;
+    ChatRequest request, RequestContext ctx, net::Headers forward, AttemptLog* log_out) const {
   request.stream = true;
+  AttemptLog local;
+  AttemptLog& log = log_out ? *log_out : local;
+  const int64_t tokens =
+      text::EstimatePromptTokens(request) + request.max_tokens.value_or(kDefaultCompletionReserve);
+  auto attempt = [&](const Target& t) { return OpenTarget(t, request, ctx, forward); };
+  co_return co_await dispatcher_->Run<std::unique_ptr<UpstreamStream>>(request.model, ctx, tokens,
+                                                                       log, attempt);
+}
+
+boost::asio::awaitable<Result<std::unique_ptr<UpstreamStream>>> Router::OpenTarget(
+    const Target& target, const ChatRequest& request, const RequestContext& ctx,
+    const net::Headers& forward) const {
+  co_return co_await upstream::RetryOnStaleCredentials<std::unique_ptr<UpstreamStream>>(
+      target.provider->signer(), [&] { return OpenOnce(target, request, ctx, forward); });
+}
+
+boost::asio::awaitable<Result<std::unique_ptr<UpstreamStream>>> Router::OpenOnce(
+    const Target& target, const ChatRequest& request, const RequestContext& ctx,
+    const net::Headers& forward) const {
+  const auto& provider = *target.provider;
   MM_CO_TRY(dialects::WireCall wire,
-            provider.wire().EncodeChat(request,
-                                       {plan.resolved.model, true, provider.spec().api_version}));
-  upstream::UpstreamCall call = CallFrom(std::move(wire));
+            provider.wire().EncodeChat(request, {target.model, true, provider.spec().api_version}));
+  upstream::UpstreamCall call = CallFrom(std::move(wire), target);
   ForwardSimControls(forward, provider, call.headers);
   MM_CO_TRY(auto resp, co_await provider.Send(std::move(call), ctx));
   if (resp->status() / 100 != 2) {
     MM_CO_TRY(std::string body, co_await resp->ReadAll(1 << 20));
     co_return UpstreamError(provider, resp->status(), body, resp->headers());
   }
-  co_return std::make_unique<UpstreamStream>(std::move(resp), provider.wire().NewStreamDecoder(),
-                                             provider.spec().name);
+  auto stream = std::make_unique<UpstreamStream>(
+      std::move(resp), provider.wire().NewStreamDecoder(), provider.spec().name);
+  // Nothing has reached the caller yet: an error in the first piece can still be retried.
+  MM_CO_RETURN_IF_ERROR(co_await stream->Prime());
+  co_return stream;
 }
 
 boost::asio::awaitable<Result<std::optional<Usage>>> Router::ChatStream(
@@ -225,6 +294,80 @@ boost::asio::awaitable<Result<std::optional<Usage>>> Router::ChatStream(
     if (!*more) break;
   }
   co_return stream->usage();
+}
+
+// ---- embeddings -----------------------------------------------------------------------------
+
+boost::asio::awaitable<Result<EmbeddingResponse>> Router::Embed(EmbeddingRequest request,
+                                                                RequestContext ctx,
+                                                                net::Headers forward,
+                                                                AttemptLog* log_out) const {
+  AttemptLog local;
+  AttemptLog& log = log_out ? *log_out : local;
+  int64_t tokens = 0;
+  for (const auto& input : request.inputs) tokens += text::EstimateTokens(input);
+  auto attempt = [&](const Target& t) { return EmbedTarget(t, request, ctx, forward); };
+  auto r = co_await dispatcher_->Run<EmbeddingResponse>(request.model, ctx, tokens, log, attempt);
+  if (r.ok() && r->prompt_tokens > 0) Dispatcher::Settle(log, r->prompt_tokens);
+  co_return r;
+}
+
+boost::asio::awaitable<Result<EmbeddingResponse>> Router::EmbedTarget(
+    const Target& target, const EmbeddingRequest& request, const RequestContext& ctx,
+    const net::Headers& forward) const {
+  co_return co_await upstream::RetryOnStaleCredentials<EmbeddingResponse>(
+      target.provider->signer(), [&] { return EmbedOnce(target, request, ctx, forward); });
+}
+
+boost::asio::awaitable<Result<EmbeddingResponse>> Router::EmbedOnce(
+    const Target& target, const EmbeddingRequest& request, const RequestContext& ctx,
+    const net::Headers& forward) const {
+  const auto& provider = *target.provider;
+  MM_CO_TRY(dialects::WireCall wire,
+            provider.wire().EncodeEmbeddings(request,
+                                             {target.model, false, provider.spec().api_version}));
+  if (provider.dialect() == upstream::WireDialect::kOpenAi) {
+    wire.path = provider.OpenAiPath("/embeddings", target.model);
+  }
+  upstream::UpstreamCall call = CallFrom(std::move(wire), target);
+  ForwardSimControls(forward, provider, call.headers);
+  MM_CO_TRY(auto resp, co_await provider.Send(std::move(call), ctx));
+  MM_CO_TRY(std::string body, co_await resp->ReadAll());
+  if (resp->status() / 100 != 2) {
+    co_return UpstreamError(provider, resp->status(), body, resp->headers());
+  }
+  auto decoded = provider.wire().DecodeEmbeddings(body);
+  if (!decoded.ok()) co_return WithProvider(std::move(decoded).error(), provider);
+  if (decoded->model.empty()) decoded->model = target.model;
+  co_return decoded;
+}
+
+// ---- the pass-through fast path -------------------------------------------------------------
+
+boost::asio::awaitable<Result<Router::RawAnswer>> Router::OpenRaw(std::string model,
+                                                                  RequestContext ctx,
+                                                                  int64_t tokens, BuildCall build,
+                                                                  AttemptLog* log_out) const {
+  AttemptLog local;
+  AttemptLog& log = log_out ? *log_out : local;
+  auto attempt = [&](const Target& t) { return RawOnce(t, build, ctx); };
+  co_return co_await dispatcher_->Run<RawAnswer>(std::move(model), ctx, tokens, log, attempt);
+}
+
+boost::asio::awaitable<Result<Router::RawAnswer>> Router::RawOnce(const Target& target,
+                                                                  const BuildCall& build,
+                                                                  const RequestContext& ctx) const {
+  const auto& provider = *target.provider;
+  MM_CO_TRY(upstream::UpstreamCall call, build(target));
+  AddIdempotencyKey(target, call.headers);
+  MM_CO_TRY(auto resp, co_await provider.Send(std::move(call), ctx));
+  if (resp->status() != 200) {
+    auto body = co_await resp->ReadAll(1 << 20);
+    co_return UpstreamError(provider, resp->status(), body.ok() ? *body : std::string_view{},
+                            resp->headers());
+  }
+  co_return RawAnswer{std::shared_ptr<net::ClientResponse>(std::move(resp)), &provider,
+                      target.model};
 }
 
 }  // namespace modelmux::routing

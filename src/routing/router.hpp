@@ -10,11 +10,13 @@
 #include <memory>
 
 #include "core/chat.hpp"
+#include "core/embedding.hpp"
 #include "core/request_context.hpp"
 #include "core/result.hpp"
 #include "dialects/dialect.hpp"
 #include "net/headers.hpp"
 #include "routing/config.hpp"
+#include "routing/dispatch.hpp"
 #include "routing/resolver.hpp"
 #include "upstream/provider.hpp"
 
@@ -39,6 +41,10 @@ class UpstreamStream {
   // false once the stream has ended properly (a kDone event was delivered). Errors: the stream
   // broke (code stream_cut), the provider sent an error event, or the connection failed.
   boost::asio::awaitable<Result<bool>> Next(std::vector<StreamEvent>& out);
+  // Reads the first piece ahead (its events are delivered by the first Next()). An error with
+  // no event before it (a rate limit inside an HTTP 200 body, a reset before any byte) is
+  // returned here, while the call can still be retried or answered with a status.
+  boost::asio::awaitable<Status> Prime();
   [[nodiscard]] const std::optional<Usage>& usage() const { return usage_; }
   // Ends the upstream call now (the caller went away).
   void Cancel() { response_->Cancel(); }
@@ -49,6 +55,9 @@ class UpstreamStream {
   std::string provider_;
   std::optional<Usage> usage_;
   bool done_ = false;
+  bool primed_ = false;
+  std::vector<StreamEvent> primed_events_;
+  Result<bool> primed_result_ = true;
 };
 
 class Router {
@@ -64,32 +73,92 @@ class Router {
   [[nodiscard]] Result<Plan> MakePlan(std::string_view model) const;
   [[nodiscard]] const upstream::Provider* FindProvider(std::string_view name) const;
 
-  // Neutral path: one call, decoded into the neutral response. `forward` headers (e.g. x-sim-*)
-  // reach providers that accept them.
+  // Every call below goes through the Dispatcher's attempt loop (routing/dispatch.hpp): the
+  // deployment choice, retries, fallbacks and rate limits; `log` (optional) receives what
+  // happened. `forward` headers (e.g. x-sim-*) reach providers that accept them.
+
+  // Neutral path: one call, decoded into the neutral response.
   boost::asio::awaitable<Result<ChatResponse>> Chat(ChatRequest request, RequestContext ctx,
-                                                    net::Headers forward = {}) const;
+                                                    net::Headers forward = {},
+                                                    AttemptLog* log = nullptr) const;
 
   // Streams a call; `on_event` receives each neutral event in order (return an error to stop).
   // Returns the final usage (if the provider reported one).
   using EventSink = std::function<Status(const StreamEvent&)>;
-  // Starts a streamed call; returns once the provider answered with a 2xx head (errors before
-  // that, e.g. a 429, come back here as errors, so a caller can still answer with a status).
+  // Starts a streamed call; returns once the provider answered with a 2xx head and its first
+  // piece was read (errors before that, e.g. a 429 or an error inside a 200 body, are retried
+  // and then come back here as errors, so a caller can still answer with a status).
   boost::asio::awaitable<Result<std::unique_ptr<UpstreamStream>>> OpenStream(
-      ChatRequest request, RequestContext ctx, net::Headers forward = {}) const;
+      ChatRequest request, RequestContext ctx, net::Headers forward = {},
+      AttemptLog* log = nullptr) const;
   boost::asio::awaitable<Result<std::optional<Usage>>> ChatStream(ChatRequest request,
                                                                   RequestContext ctx,
                                                                   EventSink on_event,
                                                                   net::Headers forward = {}) const;
 
+  // Embeddings through the provider's dialect (EncodeEmbeddings / DecodeEmbeddings); for
+  // OpenAI-dialect providers the path is Provider::OpenAiPath("/embeddings", model), so Azure's
+  // deployment form works. Errors: those of the resolution, the dialect's (kInvalidRequest
+  // embeddings_not_supported for a provider without an embeddings API), the transport's and the
+  // provider's (decoded by its dialect).
+  boost::asio::awaitable<Result<EmbeddingResponse>> Embed(EmbeddingRequest request,
+                                                          RequestContext ctx,
+                                                          net::Headers forward = {},
+                                                          AttemptLog* log = nullptr) const;
+
+  // The pass-through fast path: `build` makes the HTTP call for a target (all OpenAI-wire; see
+  // Dispatcher::AllOpenAiWire); the answer is returned once its head says 200, after retries and
+  // fallbacks as for any call.
+  struct RawAnswer {
+    std::shared_ptr<net::ClientResponse> response;
+    const upstream::Provider* provider = nullptr;
+    std::string model;  // the upstream model
+  };
+  using BuildCall = std::function<Result<upstream::UpstreamCall>(const Target&)>;
+  boost::asio::awaitable<Result<RawAnswer>> OpenRaw(std::string model, RequestContext ctx,
+                                                    int64_t tokens, BuildCall build,
+                                                    AttemptLog* log = nullptr) const;
+
+  [[nodiscard]] const Dispatcher& dispatcher() const { return *dispatcher_; }
+
  private:
   explicit Router(std::shared_ptr<const Config> config) : config_(std::move(config)) {}
-  boost::asio::awaitable<Result<ChatResponse>> ChatOnce(const Plan& plan,
+  boost::asio::awaitable<Result<ChatResponse>> ChatOnce(const Target& target,
                                                         const ChatRequest& request,
                                                         const RequestContext& ctx,
                                                         const net::Headers& forward) const;
+  boost::asio::awaitable<Result<ChatResponse>> ChatTarget(const Target& target,
+                                                          const ChatRequest& request,
+                                                          const RequestContext& ctx,
+                                                          const net::Headers& forward) const;
+  boost::asio::awaitable<Result<std::unique_ptr<UpstreamStream>>> OpenOnce(
+      const Target& target, const ChatRequest& request, const RequestContext& ctx,
+      const net::Headers& forward) const;
+  boost::asio::awaitable<Result<std::unique_ptr<UpstreamStream>>> OpenTarget(
+      const Target& target, const ChatRequest& request, const RequestContext& ctx,
+      const net::Headers& forward) const;
+  boost::asio::awaitable<Result<EmbeddingResponse>> EmbedOnce(const Target& target,
+                                                              const EmbeddingRequest& request,
+                                                              const RequestContext& ctx,
+                                                              const net::Headers& forward) const;
+  boost::asio::awaitable<Result<EmbeddingResponse>> EmbedTarget(const Target& target,
+                                                                const EmbeddingRequest& request,
+                                                                const RequestContext& ctx,
+                                                                const net::Headers& forward) const;
+  boost::asio::awaitable<Result<RawAnswer>> RawOnce(const Target& target, const BuildCall& build,
+                                                    const RequestContext& ctx) const;
   std::shared_ptr<const Config> config_;
   std::map<std::string, std::unique_ptr<upstream::Provider>, std::less<>> providers_;
+  std::unique_ptr<Dispatcher> dispatcher_;
 };
+
+// Sets the call's idempotency key header for dialects whose providers honour one.
+void AddIdempotencyKey(const Target& target, net::Headers& headers);
+
+// The error of an upstream answer with a non-2xx status: decoded by the provider's dialect, with
+// the server's retry-after(-ms) and x-should-retry hints read from the headers.
+[[nodiscard]] Error UpstreamError(const upstream::Provider& provider, int status,
+                                  std::string_view body, const net::Headers& headers);
 
 // Copies the x-sim-* headers of `from` when `provider` accepts simulator controls.
 void ForwardSimControls(const net::Headers& from, const upstream::Provider& provider,

@@ -6,6 +6,7 @@
 #include <boost/asio/this_coro.hpp>
 #include <boost/asio/use_awaitable.hpp>
 
+#include "sim/gemini_embed.hpp"
 #include "sim/gemini_request.hpp"
 #include "sim/gemini_wire.hpp"
 #include "sim/simulator.hpp"
@@ -121,7 +122,9 @@ asio::awaitable<void> GeminiAnswerStream(net::ResponseWriter& writer, Stats& sta
 asio::awaitable<void> Simulator::HandleGemini(net::ServerRequest& request,
                                               net::ResponseWriter& writer, std::string_view path) {
   const GeminiRoute route = MatchGeminiRoute(path);
-  if (route.method != GeminiMethod::kGenerate && route.method != GeminiMethod::kStreamGenerate) {
+  const bool embed = route.method == GeminiMethod::kBatchEmbed;
+  if (route.method != GeminiMethod::kGenerate && route.method != GeminiMethod::kStreamGenerate &&
+      !embed) {
     co_await SendJson(writer, 404, JsonHeaders(0), GeminiErrorJson(404, "Method not found."));
     co_return;
   }
@@ -141,7 +144,12 @@ asio::awaitable<void> Simulator::HandleGemini(net::ServerRequest& request,
   }
   const Controls c = *controls;
   const bool stream = route.method == GeminiMethod::kStreamGenerate;
-  auto parsed = ParseGeminiRequest(route.model, stream, request.body);
+  Result<SimRequest> parsed = Internal("unparsed");
+  if (embed) {
+    parsed = ParseGeminiBatchEmbed(route.model, request.body);
+  } else {
+    parsed = ParseGeminiRequest(route.model, stream, request.body);
+  }
   if (!parsed.ok()) {
     co_await SendJson(writer, 400, JsonHeaders(0), GeminiErrorJson(400, parsed.error().message));
     co_return;
@@ -151,7 +159,8 @@ asio::awaitable<void> Simulator::HandleGemini(net::ServerRequest& request,
   stats_.CountParsed(req.model);
   const ResponseMeta meta{"sim-gemini-" + std::to_string(number), kCreatedEpoch + number,
                           req.model};
-  const ReplyPlan plan = PlanReply(req, c.output_tokens);
+  ReplyPlan plan;
+  if (!embed) plan = PlanReply(req, c.output_tokens);
 
   if (c.stall_at == StallAt::kHeaders && !co_await Sleep(c.stall)) co_return;
   if (c.reset) {
@@ -184,8 +193,9 @@ asio::awaitable<void> Simulator::HandleGemini(net::ServerRequest& request,
   if (stream) {
     co_await GeminiAnswerStream(writer, stats_, c, GeminiStreamEvents(meta, plan), number);
   } else {
-    co_await GeminiAnswerWhole(writer, stats_, c, GeminiResponseJson(meta, plan),
-                               plan.completion_tokens, number);
+    // (The body is built first: GCC 12 miscompiles a conditional's temporaries in a co_await.)
+    std::string body = embed ? GeminiBatchEmbedJson(req) : GeminiResponseJson(meta, plan);
+    co_await GeminiAnswerWhole(writer, stats_, c, std::move(body), plan.completion_tokens, number);
   }
 }
 

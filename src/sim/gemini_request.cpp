@@ -151,8 +151,10 @@ GeminiRoute MatchGeminiRoute(std::string_view path) {
   GeminiRoute r;
   if (path.starts_with("/gemini/")) path.remove_prefix(7);
   const bool beta = path.starts_with("/v1beta/");
-  const bool stable = path.starts_with("/v1/models/") && (path.ends_with(":generateContent") ||
-                                                          path.ends_with(":streamGenerateContent"));
+  const bool stable =
+      path.starts_with("/v1/models/") &&
+      (path.ends_with(":generateContent") || path.ends_with(":streamGenerateContent") ||
+       path.ends_with(":batchEmbedContents"));
   if (!beta && !stable) return r;
   r.method = GeminiMethod::kOther;
   std::string_view rest = path.substr(beta ? 8 : 4);
@@ -165,6 +167,7 @@ GeminiRoute MatchGeminiRoute(std::string_view path) {
   r.model = std::string(name);
   if (method == "generateContent") r.method = GeminiMethod::kGenerate;
   if (method == "streamGenerateContent") r.method = GeminiMethod::kStreamGenerate;
+  if (method == "batchEmbedContents") r.method = GeminiMethod::kBatchEmbed;
   return r;
 }
 

@@ -13,7 +13,8 @@
 
 namespace modelmux::sim {
 
-enum class GeminiMethod { kNone, kGenerate, kStreamGenerate, kOther };
+// kBatchEmbed: :batchEmbedContents (gemini_embed.hpp).
+enum class GeminiMethod { kNone, kGenerate, kStreamGenerate, kBatchEmbed, kOther };
 
 struct GeminiRoute {
   GeminiMethod method = GeminiMethod::kNone;  // kNone: not a Gemini path at all
@@ -21,7 +22,8 @@ struct GeminiRoute {
 };
 
 // Gemini paths: anything under /v1beta/ (and /gemini/v1beta/), plus
-// /v1/models/{model}:generateContent and :streamGenerateContent (the stable version; other
+// /v1/models/{model}:generateContent, :streamGenerateContent and :batchEmbedContents (the
+// stable version; other
 // /v1/models/... paths stay OpenAI's). `path` is without the query. An unknown Gemini path is
 // kOther (answered 404 in Gemini's shape).
 [[nodiscard]] GeminiRoute MatchGeminiRoute(std::string_view path);

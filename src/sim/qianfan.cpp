@@ -5,6 +5,7 @@
 #include <boost/asio/this_coro.hpp>
 #include <boost/asio/use_awaitable.hpp>
 
+#include "sim/qianfan_embed.hpp"
 #include "sim/qianfan_wire.hpp"
 
 namespace modelmux::sim {
@@ -55,6 +56,8 @@ asio::awaitable<void> QianfanSim::Handle(net::ServerRequest& request, net::Respo
                                          Stats& stats) {
   if (path == kQianfanTokenPath) {
     co_await Token(request, writer, options, stats);
+  } else if (path.starts_with(kQianfanEmbeddingsPrefix)) {
+    co_await Embeddings(request, writer, path, options, stats);
   } else {
     co_await Chat(request, writer, path, options, stats);
   }
@@ -184,6 +187,58 @@ asio::awaitable<void> QianfanSim::Chat(net::ServerRequest& request, net::Respons
   }
   Status st = co_await writer.Finish();
   (void)st;
+}
+
+asio::awaitable<void> QianfanSim::Embeddings(net::ServerRequest& request,
+                                             net::ResponseWriter& writer, std::string_view path,
+                                             const SimOptions& options, Stats& stats) {
+  const int64_t number = calls_.fetch_add(1) + 1;
+  auto in_band = [&](int64_t code, std::string_view message) {
+    return Reply(writer, stats, 200, JsonHeaders(number), QianfanErrorJson(code, message));
+  };
+  const std::string_view endpoint = path.substr(kQianfanEmbeddingsPrefix.size());
+  if (endpoint.empty() || endpoint.find('/') != std::string_view::npos) {
+    co_await in_band(336005, "API name not exist");
+    co_return;
+  }
+  if (request.method != "POST") {
+    co_await in_band(3, "Unsupported openapi method");
+    co_return;
+  }
+  if (!Issued(QueryParam(request.query(), "access_token"))) {
+    co_await in_band(110, "Access token invalid or no longer valid");
+    co_return;
+  }
+  auto controls = ReadControls(options, request.headers);
+  if (!controls.ok()) {
+    co_await in_band(336003, controls.error().message);
+    co_return;
+  }
+  const Controls& c = *controls;
+  if (c.stall.count() > 0 && c.stall_at == StallAt::kHeaders && !co_await Pause(c.stall)) {
+    co_return;
+  }
+  if (c.reset) {
+    stats.CountReset();
+    writer.Abort();
+    co_return;
+  }
+  if (c.status && *c.status >= 400) {
+    const QianfanCode code = QianfanCodeForStatus(*c.status);
+    co_await in_band(code.code, code.message);
+    co_return;
+  }
+  QianfanReject reject{0, ""};
+  auto parsed = ParseQianfanEmbeddings(endpoint, request.body, &reject);
+  if (!parsed.ok()) {
+    co_await in_band(reject.code, reject.message);
+    co_return;
+  }
+  stats.CountParsed(parsed->model);
+  const ResponseMeta meta{"as-sim-" + std::to_string(number), kCreatedEpoch + number,
+                          parsed->model};
+  if (!co_await Pause(c.NonStreamDelay(0))) co_return;
+  co_await Reply(writer, stats, 200, JsonHeaders(number), QianfanEmbeddingsJson(meta, *parsed));
 }
 
 }  // namespace modelmux::sim

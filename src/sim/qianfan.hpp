@@ -12,6 +12,9 @@
 //   inside HTTP 200 (429 -> 18 "Open api qps request limit reached"); x-sim-reset, stall-ms (at
 //   headers), latency/ttft/tokens-per-s, cut-after and error-after (an in-band error_code 336000
 //   chunk) work as for the other dialects. Fail-rate and RPM/TPM windows do not apply here.
+// - POST /rpc/2.0/ai_custom/v1/wenxinworkshop/embeddings/{endpoint}?access_token=..: the same
+//   token check and controls (x-sim-status as error_code inside HTTP 200, reset, stall-ms,
+//   latency-ms); {input:[texts]} -> deterministic vectors (qianfan_embed.hpp).
 //
 // Tokens stay valid across /sim/reset (a gateway holding one keeps working). Thread-safe.
 
@@ -46,6 +49,10 @@ class QianfanSim {
                                      const SimOptions& options, Stats& stats);
   boost::asio::awaitable<void> Chat(net::ServerRequest& request, net::ResponseWriter& writer,
                                     std::string_view path, const SimOptions& options, Stats& stats);
+  // The embeddings endpoints (qianfan_embed.hpp), with the chat side's token check and controls.
+  boost::asio::awaitable<void> Embeddings(net::ServerRequest& request, net::ResponseWriter& writer,
+                                          std::string_view path, const SimOptions& options,
+                                          Stats& stats);
 
   mutable std::mutex mu_;
   std::set<std::string, std::less<>> tokens_;  // guarded by mu_

@@ -2,6 +2,7 @@
 
 #include <algorithm>
 #include <boost/json.hpp>
+#include <cctype>
 #include <cmath>
 #include <cstdio>
 
@@ -250,7 +251,7 @@ Status ParseEmbeddings(const json::object& o, SimRequest& r) {
     return bad_input();
   }
   MM_TRY(auto dims, IntField(o, "dimensions", 1));
-  r.dimensions = std::min(dims.value_or(kDefaultDimensions), kMaxDimensions);
+  r.dimensions = std::min(dims.value_or(DefaultEmbeddingDimensions(r.model)), kMaxDimensions);
   if (const json::value* f = o.if_contains("encoding_format"); f && !f->is_null()) {
     if (!f->is_string() || (f->get_string() != "float" && f->get_string() != "base64")) {
       return Bad("Invalid value for 'encoding_format': expected 'float' or 'base64'.",
@@ -366,8 +367,34 @@ ReplyPlan PlanReply(const SimRequest& request, std::optional<int64_t> natural_to
   return plan;
 }
 
+int64_t DefaultEmbeddingDimensions(std::string_view model) {
+  if (model.starts_with("models/")) model.remove_prefix(7);
+  std::string name(model);
+  for (char& ch : name) ch = static_cast<char>(std::tolower(static_cast<unsigned char>(ch)));
+  struct Row {
+    std::string_view model;
+    int64_t dimensions;
+  };
+  static constexpr Row kRows[] = {
+      {"text-embedding-3-small", 1536},
+      {"text-embedding-ada-002", 1536},
+      {"text-embedding-3-large", 3072},
+      {"gemini-embedding-001", 3072},
+      {"text-embedding-004", 768},
+      {"embedding-v1", 384},
+      {"bge_large_zh", 1024},
+      {"bge_large_en", 1024},
+      {"tao_8k", 1024},
+  };
+  for (const Row& row : kRows) {
+    if (name == row.model) return row.dimensions;
+  }
+  return kDefaultDimensions;
+}
+
 std::vector<float> EmbeddingVector(std::string_view model, std::string_view input,
                                    int64_t dimensions) {
+  if (model.starts_with("models/")) model.remove_prefix(7);  // Gemini's name for the same model
   uint64_t state = Fnv1a(input, Fnv1a(std::string_view("\0", 1), Fnv1a(model)));
   std::vector<double> raw(static_cast<size_t>(std::max<int64_t>(dimensions, 1)));
   double norm = 0;

@@ -74,7 +74,15 @@ struct ReplyPlan {
 [[nodiscard]] ReplyPlan PlanReply(const SimRequest& request,
                                   std::optional<int64_t> natural_tokens = std::nullopt);
 
-// Deterministic unit vector for one embedding input (float32 values).
+// The vector size an embeddings model answers with when the request sets none: the real model's
+// (text-embedding-3-small and ada-002 1536, text-embedding-3-large 3072, gemini-embedding-001
+// 3072, text-embedding-004 768, embedding-v1 384, bge_large_zh/en and tao_8k 1024), compared
+// case-insensitively on the name after any "models/" prefix; kDefaultDimensions for any other.
+[[nodiscard]] int64_t DefaultEmbeddingDimensions(std::string_view model);
+
+// Deterministic unit vector for one embedding input (float32 values): a function of the model
+// name, the text and the size only, so every dialect of the simulator gives the same vector for
+// the same (model, text, dimensions).
 [[nodiscard]] std::vector<float> EmbeddingVector(std::string_view model, std::string_view input,
                                                  int64_t dimensions);
 

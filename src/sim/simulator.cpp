@@ -9,9 +9,15 @@
 #include <cstdio>
 #include <ctime>
 
+#include "auth/zhipu_signer.hpp"
 #include "sim/anthropic_request.hpp"
 #include "sim/anthropic_wire.hpp"
+#include "sim/bedrock_wire.hpp"
+#include "sim/dashscope_wire.hpp"
+#include "sim/family.hpp"
 #include "sim/gemini_request.hpp"
+#include "sim/hunyuan_wire.hpp"
+#include "sim/ollama_wire.hpp"
 #include "sim/qianfan_wire.hpp"
 #include "sim/request.hpp"
 #include "sim/routes.hpp"
@@ -208,6 +214,14 @@ asio::awaitable<void> Simulator::Handle(net::ServerRequest& request, net::Respon
         co_await HandleGemini(request, writer, path);
       } else if (IsQianfanPath(path)) {
         co_await qianfan_.Handle(request, writer, path, options_, stats_);
+      } else if (IsDashScopePath(path)) {
+        co_await dashscope_.Handle(request, writer, path, options_, stats_);
+      } else if (IsBedrockPath(path)) {
+        co_await bedrock_.Handle(request, writer, path, options_, stats_);
+      } else if (IsHunyuanRequest(path, request.headers)) {
+        co_await hunyuan_.Handle(request, writer, options_, stats_);
+      } else if (IsOllamaPath(path)) {
+        co_await ollama_.Handle(request, writer, path, options_, stats_);
       } else {
         co_await HandleApi(request, writer, path);
       }
@@ -230,8 +244,10 @@ Simulator::Prepared Simulator::Prepare(const net::ServerRequest& request, std::s
   };
   Route route = MatchRoute(path);
   const bool anthropic = route.anthropic;
+  const SimFamily family = FamilyOfPath(path);  // Azure, Zhipu, DeepSeek, Moonshot (family.hpp)
   // The body of an error with `status` in the route's dialect.
-  auto status_body = [anthropic](int status, std::string_view model) {
+  auto status_body = [anthropic, family](int status, std::string_view model) {
+    if (auto body = FamilyStatusErrorJson(family, status, model)) return std::move(*body);
     return anthropic ? AnthropicStatusErrorJson(status, model) : StatusErrorJson(status, model);
   };
   auto invalid_body = [anthropic](const Error& e) {
@@ -257,7 +273,11 @@ Simulator::Prepared Simulator::Prepare(const net::ServerRequest& request, std::s
         ErrorJson("Invalid method for URL (" + request.method + " " + std::string(path) + ")",
                   "invalid_request_error", "", "method_not_allowed"));
   }
-  if (!options_.require_key.empty() &&
+  if (auto refused = CheckFamilyRequest(family, request.target, request.headers,
+                                        options_.require_key, auth::SystemUnixMs())) {
+    return immediate(refused->status, JsonHeaders(0), std::move(refused->body));
+  }
+  if (!options_.require_key.empty() && !FamilyChecksOwnKey(family) &&
       !KeyMatches(request.headers, options_.require_key, anthropic)) {
     return immediate(401, JsonHeaders(0), status_body(401, ""));
   }

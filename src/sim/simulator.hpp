@@ -16,7 +16,11 @@
 #include <string_view>
 
 #include "net/server.hpp"
+#include "sim/bedrock.hpp"
+#include "sim/dashscope.hpp"
+#include "sim/hunyuan.hpp"
 #include "sim/limits.hpp"
+#include "sim/ollama.hpp"
 #include "sim/options.hpp"
 #include "sim/qianfan.hpp"
 #include "sim/stats.hpp"
@@ -66,6 +70,10 @@ class Simulator {
   FailDecider fail_;
   std::atomic<int64_t> counter_{0};
   QianfanSim qianfan_;  // Baidu Qianfan legacy paths (qianfan.hpp)
+  DashScopeSim dashscope_;  // Alibaba DashScope native paths (dashscope.hpp)
+  BedrockSim bedrock_;  // AWS Bedrock Runtime paths (bedrock.hpp)
+  HunyuanSim hunyuan_;  // Tencent Hunyuan native: POST / with X-TC-Action (hunyuan.hpp)
+  OllamaSim ollama_;  // Ollama native /api/* and /ollama/api/* (ollama.hpp)
 };
 
 }  // namespace modelmux::sim

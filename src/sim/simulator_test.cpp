@@ -342,8 +342,8 @@ TEST(SimulatorTest, RequireKey) {
   EXPECT_EQ(Post(sim, "/v1/chat/completions", Chat("m", "x"), {{"Authorization", "Bearer sk-test"}})
                 .status,
             200);
-  EXPECT_EQ(Post(sim, "/azure/openai/deployments/d/chat/completions", Chat("m", "x"),
-                 {{"api-key", "sk-test"}})
+  EXPECT_EQ(Post(sim, "/azure/openai/deployments/d/chat/completions?api-version=2024-10-21",
+                 Chat("m", "x"), {{"api-key", "sk-test"}})
                 .status,
             200);
 }

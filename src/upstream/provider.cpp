@@ -4,8 +4,16 @@
 #include <map>
 
 #include "auth/qianfan_token.hpp"
+#include "auth/sigv4_signer.hpp"
+#include "auth/tc3_signer.hpp"
+#include "auth/zhipu_signer.hpp"
 #include "dialects/anthropic/anthropic.hpp"
+#include "dialects/bedrock/bedrock.hpp"
+#include "dialects/dashscope/dashscope.hpp"
 #include "dialects/gemini/gemini.hpp"
+#include "dialects/hunyuan/hunyuan.hpp"
+#include "dialects/openai/family.hpp"
+#include "dialects/ollama/ollama.hpp"
 #include "dialects/openai/openai.hpp"
 #include "dialects/qianfan/qianfan.hpp"
 #include "net/url.hpp"
@@ -30,6 +38,47 @@ net::HttpClient& ClientForThisThread(const boost::asio::any_io_executor& ex,
 }
 
 Result<std::unique_ptr<Provider>> Provider::Create(ProviderSpec spec) {
+  if (const dialects::UpstreamDialect* family = dialects::OpenAiFamilyUpstream(spec.type)) {
+    // The OpenAI-compatible family (dialects/openai/family.hpp): OpenAI wire, the provider's own
+    // error codes; Azure signs with `api-key` and routes by deployment, Zhipu signs a JWT.
+    if (spec.type == "azure") {
+      // AZURE_OPENAI_ENDPOINT is https://{resource}.openai.azure.com; the dialect adds /openai/...
+      // A base URL ending in /openai/v1 selects the newer v1 form (plain OpenAI paths).
+      std::string& base = spec.base_url;
+      while (!base.empty() && base.back() == '/') base.pop_back();
+      if (base.ends_with("/openai/v1")) {
+        family = &dialects::AzureV1Upstream();
+      } else if (base.ends_with("/openai")) {
+        base.resize(base.size() - std::string_view("/openai").size());
+      }
+    }
+    auto p = std::make_unique<Provider>(std::move(spec));
+    p->wire_ = family;
+    if (p->spec_.type == "azure")
+      p->signer_ = auth::MakeHeaderKeySigner("api-key", p->spec_.api_key);
+    if (p->spec_.type == "zhipu") p->signer_ = auth::MakeZhipuSigner(p->spec_.api_key);
+    return p;
+  }
+  if (spec.type == "hunyuan" || spec.type == "ollama") {
+    // Both speak the OpenAI API under /v1 too: a base URL ending in /v1 selects that surface
+    // (plain OpenAI provider, Bearer key); any other base URL the native API.
+    std::string_view base = spec.base_url;
+    while (!base.empty() && base.back() == '/') base.remove_suffix(1);
+    if (base.ends_with("/v1")) return std::make_unique<Provider>(std::move(spec));
+    const bool hunyuan = spec.type == "hunyuan";
+    auto p = std::make_unique<Provider>(std::move(spec));
+    p->dialect_ = hunyuan ? WireDialect::kHunyuan : WireDialect::kOllama;
+    p->wire_ = hunyuan ? &dialects::HunyuanUpstream() : &dialects::OllamaUpstream();
+    if (hunyuan) {
+      auth::Tc3SignerOptions o;
+      o.secret_id = p->spec_.api_key;
+      o.secret_key = p->spec_.secret_key;
+      o.token = p->spec_.session_token;
+      o.region = p->spec_.region;
+      p->signer_ = auth::MakeTc3Signer(std::move(o));
+    }
+    return p;
+  }
   static constexpr std::string_view kOpenAiFamily[] = {"openai", "deepseek", "moonshot",
                                                        "ollama", "vllm",     "sim"};
   for (auto t : kOpenAiFamily) {
@@ -66,6 +115,30 @@ Result<std::unique_ptr<Provider>> Provider::Create(ProviderSpec spec) {
                                      std::chrono::steady_clock::now, p->spec_.tls);
     return p;
   }
+  if (spec.type == "dashscope") {
+    // A base URL with "compatible-mode" is DashScope's OpenAI-compatible surface (plain OpenAI
+    // provider, Bearer key); any other the native API, whose paths start at /api/v1 (a base URL
+    // ending in /api/v1, as DashScope's SDKs take it, is accepted too).
+    if (spec.base_url.find("compatible-mode") != std::string::npos) {
+      return std::make_unique<Provider>(std::move(spec));
+    }
+    std::string& base = spec.base_url;
+    while (!base.empty() && base.back() == '/') base.pop_back();
+    if (base.ends_with("/api/v1")) base.resize(base.size() - std::string_view("/api/v1").size());
+    auto p = std::make_unique<Provider>(std::move(spec));
+    p->dialect_ = WireDialect::kDashScope;
+    p->wire_ = &dialects::DashScopeUpstream();
+    return p;  // Bearer, as the constructor set it
+  }
+  if (spec.type == "bedrock") {
+    auth::AwsCredentials creds{spec.api_key, spec.secret_key, spec.session_token};
+    std::string region = spec.region;
+    auto p = std::make_unique<Provider>(std::move(spec));
+    p->dialect_ = WireDialect::kBedrock;
+    p->wire_ = &dialects::BedrockUpstream();
+    p->signer_ = auth::MakeSigV4Signer(std::move(creds), std::move(region), "bedrock");
+    return p;
+  }
   Error e;
   e.kind = ErrorKind::kNotFound;
   e.code = "provider_not_supported";
@@ -81,7 +154,10 @@ Provider::Provider(ProviderSpec spec) : spec_(std::move(spec)) {
 }
 
 std::string Provider::OpenAiPath(std::string_view endpoint,
-                                 std::string_view /*upstream_model*/) const {
+                                 std::string_view upstream_model) const {
+  if (wire_ == &dialects::AzureUpstream()) {
+    return dialects::AzureDeploymentPath(endpoint, upstream_model, spec_.api_version);
+  }
   return std::string(endpoint);
 }
 

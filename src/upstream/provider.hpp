@@ -15,7 +15,16 @@
 
 namespace modelmux::upstream {
 
-enum class WireDialect { kOpenAi, kAnthropic, kGemini, kQianfan };
+enum class WireDialect {
+  kOpenAi,
+  kAnthropic,
+  kGemini,
+  kQianfan,
+  kBedrock,
+  kHunyuan,
+  kOllama,
+  kDashScope
+};
 
 struct ProviderSpec {
   std::string name;           // as in config, e.g. "openai", "sim"

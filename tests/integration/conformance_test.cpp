@@ -44,6 +44,27 @@ std::vector<UpstreamCase> Upstreams() {
       {"QianfanLegacy", "qf",
        "    type: qianfan\n    base_url: \"{SIM}\"\n    api_key: k-qf\n    secret_key: s-qf\n",
        "qf/ernie-echo", "qf/ernie-4.0-8k", "/wenxinworkshop/chat/", /*images=*/false},
+      {"DashScopeNative", "ds", "    type: dashscope\n    base_url: \"{SIM}\"\n    api_key: k-ds\n",
+       "ds/qwen-echo", "ds/qwen-plus", "/api/v1/services/aigc/"},
+      {"Bedrock", "br",
+       "    type: bedrock\n    base_url: \"{SIM}\"\n    region: us-east-1\n"
+       "    api_key: AKIDSIMULATOR\n    secret_key: sim-secret\n",
+       "br/anthropic.claude-echo-v1:0", "br/anthropic.claude-3-5-sonnet-20240620-v1:0", "/model/"},
+      {"Azure", "az", "    type: azure\n    base_url: \"{SIM}/azure\"\n    api_key: k-az\n",
+       "az/gpt-echo-1", "az/gpt-4o-mini", "/azure/openai/deployments/"},
+      {"Zhipu", "zp",
+       "    type: zhipu\n    base_url: \"{SIM}/zhipu/api/paas/v4\"\n    api_key: zid.zsecret\n",
+       "zp/glm-echo", "zp/glm-4-flash", "/zhipu/api/paas/v4/"},
+      {"DeepSeek", "dsk",
+       "    type: deepseek\n    base_url: \"{SIM}/deepseek/v1\"\n    api_key: k-dsk\n",
+       "dsk/deepseek-echo", "dsk/deepseek-chat", "/deepseek/"},
+      {"HunyuanNative", "hy",
+       "    type: hunyuan\n    base_url: \"{SIM}\"\n"
+       "    api_key: AKIDsimHUNYUAN0000000000000000000000\n"
+       "    secret_key: simHunyuanSecretKey0000000000000\n",
+       "hy/hunyuan-echo", "hy/hunyuan-lite", "="},
+      {"OllamaNative", "ol", "    type: ollama\n    base_url: \"{SIM}/ollama\"\n", "ol/llama-echo",
+       "ol/llama3.1", "/ollama/api/chat"},
   };
 }
 
@@ -87,13 +108,17 @@ class Conformance : public ::testing::Test {
         stream);
   }
 
-  // Calls the simulator counted on paths containing `part`.
+  // Calls the simulator counted on paths containing `part` ("=/x": exactly the path /x; "=" alone:
+  // the path "/").
   static int64_t SimCalls(std::string_view part) {
     json::value v = ParseJson(Http("GET", sim_->base_url + "/sim/stats", "", {}, kTimeout).body);
     if (!v.is_object()) return -1;
     int64_t n = 0;
+    const bool exact = part.starts_with('=');
+    const std::string want = exact && part.size() == 1 ? "/" : std::string(part.substr(exact));
     for (const auto& [path, count] : v.at("by_path").get_object()) {
-      if (std::string_view(path).find(part) != std::string_view::npos) {
+      if (exact ? std::string_view(path) == want
+                : std::string_view(path).find(part) != std::string_view::npos) {
         n += count.to_number<int64_t>();
       }
     }

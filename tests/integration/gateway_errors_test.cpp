@@ -189,11 +189,18 @@ TEST_F(GatewayErrors, Upstream400KeepsTheProvidersMessage) {
   EXPECT_EQ(Str(e["type"]), "invalid_request_error");
 }
 
-TEST_F(GatewayErrors, Upstream429PassesRetryAfterThrough) {
+// A 429 that lasts: the gateway retries twice after the server's hint, then passes the last
+// answer on with its retry-after, and tells the SDKs not to retry on top (reliability.md 4).
+TEST_F(GatewayErrors, Upstream429IsRetriedThenPassedThroughWithItsRetryAfter) {
+  const auto start = std::chrono::steady_clock::now();
   auto r = Http("POST", Chat(), ChatBody("gpt-4o-mini", "hi"),
-                {{"x-sim-status", "429"}, {"x-sim-retry-after", "7"}}, kShort);
+                {{"x-sim-status", "429"}, {"x-sim-retry-after", "1"}}, 15s);
+  const auto took = std::chrono::steady_clock::now() - start;
   EXPECT_EQ(r.status, 429) << r.body;
-  EXPECT_EQ(r.headers.Get("retry-after"), "7");
+  EXPECT_EQ(r.headers.Get("retry-after"), "1");
+  EXPECT_EQ(r.headers.Get("x-should-retry"), "false");
+  EXPECT_EQ(r.headers.Get("x-modelmux-attempts"), "3");
+  EXPECT_GE(took, 2s);  // two waits of the hinted second
   auto e = ExpectOpenAiError(r.body);
   EXPECT_NE(Str(e["message"]).find("Rate limit"), std::string::npos) << r.body;
 }

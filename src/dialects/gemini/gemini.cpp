@@ -1,5 +1,6 @@
 #include "dialects/gemini/gemini.hpp"
 
+#include "dialects/gemini/embeddings.hpp"
 #include "dialects/gemini/errors.hpp"
 #include "dialects/gemini/request.hpp"
 #include "dialects/gemini/response.hpp"
@@ -33,6 +34,21 @@ class Upstream final : public UpstreamDialect {
 
   Error DecodeError(int http_status, std::string_view body) const override {
     return gemini::DecodeError(http_status, body);
+  }
+
+  Result<WireCall> EncodeEmbeddings(const EmbeddingRequest& request,
+                                    const CallOptions& options) const override {
+    const std::string& model =
+        options.upstream_model.empty() ? request.model : options.upstream_model;
+    MM_TRY(std::string body, gemini::EncodeBatchEmbedRequest(request, model));
+    WireCall call;
+    call.path = gemini::BatchEmbedContentsPath(model);
+    call.body = std::move(body);
+    return call;
+  }
+
+  Result<EmbeddingResponse> DecodeEmbeddings(std::string_view body) const override {
+    return gemini::DecodeBatchEmbedResponse(body);
   }
 };
 

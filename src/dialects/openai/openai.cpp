@@ -1,6 +1,7 @@
 #include "dialects/openai/openai.hpp"
 
 #include "core/sse.hpp"
+#include "dialects/openai/embeddings.hpp"
 #include "dialects/openai/errors.hpp"
 #include "dialects/openai/request.hpp"
 #include "dialects/openai/response.hpp"
@@ -76,6 +77,17 @@ class OpenAiUpstreamImpl final : public UpstreamDialect {
   }
   Error DecodeError(int http_status, std::string_view body) const override {
     return openai::DecodeError(http_status, body, "openai");
+  }
+  // POST /embeddings (callers reach Azure's deployment path through Provider::OpenAiPath).
+  Result<WireCall> EncodeEmbeddings(const EmbeddingRequest& request,
+                                    const CallOptions& options) const override {
+    WireCall call;
+    call.path = "/embeddings";
+    call.body = openai::EncodeEmbeddingRequest(request, options.upstream_model);
+    return call;
+  }
+  Result<EmbeddingResponse> DecodeEmbeddings(std::string_view body) const override {
+    return openai::DecodeEmbeddingResponse(body);
   }
 };
 

@@ -1,6 +1,7 @@
 #include "dialects/qianfan/qianfan.hpp"
 
 #include "dialects/qianfan/capabilities.hpp"
+#include "dialects/qianfan/embeddings.hpp"
 #include "dialects/qianfan/errors.hpp"
 #include "dialects/qianfan/request.hpp"
 #include "dialects/qianfan/response.hpp"
@@ -65,6 +66,21 @@ class Upstream final : public UpstreamDialect {
 
   Error DecodeError(int http_status, std::string_view body) const override {
     return qianfan::DecodeError(http_status, body);
+  }
+
+  Result<WireCall> EncodeEmbeddings(const EmbeddingRequest& request,
+                                    const CallOptions& options) const override {
+    const std::string_view model =
+        options.upstream_model.empty() ? std::string_view(request.model) : options.upstream_model;
+    MM_TRY(std::string path, qianfan::EmbeddingsPath(model));
+    WireCall call;
+    call.path = std::move(path);
+    call.body = qianfan::EncodeEmbeddingsRequest(request);
+    return call;
+  }
+
+  Result<EmbeddingResponse> DecodeEmbeddings(std::string_view body) const override {
+    return qianfan::DecodeEmbeddingsResponse(body);
   }
 };
 
