@@ -252,7 +252,10 @@ awaitable<void> Gateway::Handle(net::ServerRequest& req, net::ResponseWriter& wr
         if (money) ex.record.cost = telemetry::FormatMoney(*money);
       }
     }
+    ex.record.attempts = ex.attempts.attempts;
+    if (!ex.attempts.fallbacks.empty()) ex.record.fallback = ex.attempts.fallbacks.back();
     metrics_->Record(ex.model_label, ex.record, money);
+    metrics_->RecordAttempts(ex.model_label, ex.attempts);
     log_.Write(ex.record);
   }
 }

@@ -2,6 +2,7 @@
 // Every metric the gateway's handlers export, declared in one place. Names, labels and meanings
 // are listed in docs/OBSERVABILITY.md.
 
+#include "routing/dispatch.hpp"
 #include "telemetry/metrics.hpp"
 #include "telemetry/price_table.hpp"
 #include "telemetry/request_log.hpp"
@@ -26,7 +27,31 @@ struct GatewayMetrics {
                           "Money spent at the provider's list price, in the model's currency.",
                           {"model", "provider", "currency"})),
         in_flight(
-            r.AddGauge("modelmux_requests_in_flight", "Requests being handled now.", {}).With({})) {
+            r.AddGauge("modelmux_requests_in_flight", "Requests being handled now.", {}).With({})),
+        attempts(r.AddCounter("modelmux_upstream_attempts_total",
+                              "Upstream attempts made, by model (as the caller named it).",
+                              {"model"})),
+        retries(r.AddCounter("modelmux_retries_total",
+                             "Upstream attempts after the first of a request, by model.",
+                             {"model"})),
+        fallbacks(r.AddCounter("modelmux_fallbacks_total",
+                               "Requests that went to a fallback model, by model and fallback.",
+                               {"model", "fallback"})),
+        queue_wait(r.AddHistogram("modelmux_rate_limit_queue_seconds",
+                                  "Time requests waited in a deployment's client-side rate-limit "
+                                  "queue (requests that did not wait are not observed).",
+                                  {"model"}, telemetry::LatencyBuckets())),
+        backoff_wait(r.AddCounter("modelmux_retry_backoff_seconds_total",
+                                  "Time spent waiting between retries, by model.", {"model"})) {}
+
+  // What the attempt loop did for one request.
+  void RecordAttempts(const std::string& model, const routing::AttemptLog& log) {
+    if (log.attempts == 0) return;
+    attempts.With({model}).Inc(log.attempts);
+    if (log.attempts > 1) retries.With({model}).Inc(log.attempts - 1);
+    for (const auto& f : log.fallbacks) fallbacks.With({model, f}).Inc();
+    if (log.queued.count() > 0) queue_wait.With({model}).Observe(log.queued.count() / 1000.0);
+    if (log.waited.count() > 0) backoff_wait.With({model}).Inc(log.waited.count() / 1000.0);
   }
 
   void Record(const std::string& model, const telemetry::RequestRecord& rec,
@@ -60,6 +85,11 @@ struct GatewayMetrics {
   telemetry::CounterFamily& upstream_errors;
   telemetry::CounterFamily& cost;
   telemetry::Gauge& in_flight;
+  telemetry::CounterFamily& attempts;
+  telemetry::CounterFamily& retries;
+  telemetry::CounterFamily& fallbacks;
+  telemetry::HistogramFamily& queue_wait;
+  telemetry::CounterFamily& backoff_wait;
 };
 
 }  // namespace modelmux::gateway

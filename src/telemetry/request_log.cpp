@@ -64,6 +64,8 @@ std::string RequestLog::Format(const RequestRecord& r) const {
         r.usage->reasoning_tokens, tokens);
   }
   line += r.cost.empty() ? R"(,"cost":null)" : fmt::format(R"(,"cost":"{}")", JsonEscape(r.cost));
+  if (r.attempts > 1) line += fmt::format(R"(,"attempts":{})", r.attempts);
+  if (!r.fallback.empty()) line += fmt::format(R"(,"fallback":"{}")", JsonEscape(r.fallback));
   if (!r.error_code.empty()) {
     line += fmt::format(R"(,"error":{{"code":"{}","message":"{}"}})", JsonEscape(r.error_code),
                         JsonEscape(r.error_message));

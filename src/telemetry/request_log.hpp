@@ -33,6 +33,8 @@ struct RequestRecord {
   std::chrono::duration<double> latency{0};
   std::string error_code;  // our code, when the request failed
   std::string error_message;
+  int attempts = 0;      // upstream attempts (0: none was made)
+  std::string fallback;  // the fallback model that answered (or failed last), if any
 };
 
 class RequestLog {

@@ -193,7 +193,7 @@ TEST_F(GatewayErrors, Upstream400KeepsTheProvidersMessage) {
 // answer on with its retry-after, and tells the SDKs not to retry on top (reliability.md 4).
 TEST_F(GatewayErrors, Upstream429IsRetriedThenPassedThroughWithItsRetryAfter) {
   const auto start = std::chrono::steady_clock::now();
-  auto r = Http("POST", Chat(), ChatBody("gpt-4o-mini", "hi"),
+  auto r = Http("POST", Chat(), ChatBody("gpt-4o-retries", "hi"),
                 {{"x-sim-status", "429"}, {"x-sim-retry-after", "1"}}, 15s);
   const auto took = std::chrono::steady_clock::now() - start;
   EXPECT_EQ(r.status, 429) << r.body;
@@ -203,6 +203,15 @@ TEST_F(GatewayErrors, Upstream429IsRetriedThenPassedThroughWithItsRetryAfter) {
   EXPECT_GE(took, 2s);  // two waits of the hinted second
   auto e = ExpectOpenAiError(r.body);
   EXPECT_NE(Str(e["message"]).find("Rate limit"), std::string::npos) << r.body;
+
+  // The attempts are visible as metrics (a model no other test of the suite uses).
+  auto m = Http("GET", gw_->base_url + "/metrics", {}, {}, kShort);
+  EXPECT_NE(m.body.find("modelmux_upstream_attempts_total{model=\"gpt-4o-retries\"} 3"),
+            std::string::npos)
+      << m.body;
+  EXPECT_NE(m.body.find("modelmux_retries_total{model=\"gpt-4o-retries\"} 2"), std::string::npos);
+  EXPECT_NE(m.body.find("modelmux_retry_backoff_seconds_total{model=\"gpt-4o-retries\"} 2"),
+            std::string::npos);
 }
 
 TEST_F(GatewayErrors, Upstream500IsAnErrorNotA200) {
