@@ -3,6 +3,7 @@
 #   make run ARGS="--port 9000"   build, then `modelmux serve` (127.0.0.1:8080 by default)
 #   make test                     build, all ctest labels (unit, integration, e2e, slow), examples
 #   make bench                    build, then the loopback benchmark (bench/run.sh)
+#   make bench-chaos              build, then the fault-profile benchmark (bench/chaos.sh)
 #   PRESET=debug make test        another preset (release, debug, asan-ubsan)
 
 PRESET ?= release
@@ -13,7 +14,7 @@ JOBS ?= $(shell nproc 2>/dev/null || echo 2)
 CTEST_JOBS ?= 2
 ARGS ?=
 
-.PHONY: all deps configure build run test examples bench format clean
+.PHONY: all deps configure build run test examples bench bench-chaos format clean
 
 all: build
 
@@ -47,6 +48,9 @@ test: build examples
 
 bench: build
 	bash bench/run.sh
+
+bench-chaos: build
+	bash bench/chaos.sh
 
 format:
 	find src include tests examples bench \( -name '*.cpp' -o -name '*.hpp' \) -print0 2>/dev/null \

@@ -80,6 +80,11 @@ net::Headers BaseHeaders(const Gateway::Exchange& ex, std::string_view content_t
     h.Add("x-modelmux-attempts", std::to_string(ex.attempts.attempts));
     h.Add("x-modelmux-deployment", ex.attempts.deployment);
   }
+  if (!ex.attempts.notes.empty()) {
+    std::string notes;
+    for (const auto& n : ex.attempts.notes) notes += (notes.empty() ? "" : ",") + n;
+    h.Add("x-modelmux-notes", notes);
+  }
   return h;
 }
 
@@ -505,6 +510,13 @@ awaitable<void> Gateway::Translated(Exchange& ex, ChatRequest request) {
     if (!r.ok()) co_return co_await SendError(ex, r.error());
     ex.record.usage = r->usage;
     if (r->model.empty()) r->model = ex.record.upstream_model;
+    // Some providers (Bedrock Converse) name no id or time: give the caller ours.
+    if (r->id.empty()) r->id = "chatcmpl-" + ex.ctx.request_id;
+    if (r->created == 0) {
+      r->created =
+          std::chrono::duration_cast<std::chrono::seconds>(ex.record.start.time_since_epoch())
+              .count();
+    }
     co_return co_await SendJson(ex, 200, ex.ingress->EncodeResponse(*r));
   }
 

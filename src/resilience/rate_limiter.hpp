@@ -3,8 +3,9 @@
 // GCRA schedules (the generic cell rate algorithm: a "theoretical arrival time" that each
 // admitted request pushes forward by its cost). Requests are paced evenly, so that a burst is
 // smoothed before the provider has to say 429, and any window of the configured length sees at
-// most the limit. A request that would have to wait longer than max_wait is refused at once
-// (load shedding) with the time after which it would fit.
+// most the limit, with a margin of 1 % of the window for the jitter between our schedule and the
+// provider's arrivals (so the pace is window * 1.01 / rpm). A request that would have to wait
+// longer than max_wait is refused at once (load shedding) with the time after which it would fit.
 //
 // Tokens are reserved up front (the prompt estimate plus max_tokens) and settled to the actual
 // usage afterwards; unused tokens are given back. Thread-safe; time is an input.
@@ -47,8 +48,8 @@ class RateLimiter {
 
  private:
   RateLimits limits_;
-  std::chrono::nanoseconds request_interval_{0};  // window / rpm
-  double token_interval_ns_ = 0;                  // window / tpm, per token
+  std::chrono::nanoseconds request_interval_{0};  // window * 1.01 / rpm
+  double token_interval_ns_ = 0;                  // window * 1.01 / tpm, per token
   std::mutex mu_;
   Clock::time_point request_tat_{};  // guarded by mu_
   Clock::time_point token_tat_{};    // guarded by mu_

@@ -3,6 +3,7 @@
 #include <gtest/gtest.h>
 
 #include <map>
+#include <vector>
 
 namespace modelmux::resilience {
 namespace {
@@ -41,30 +42,53 @@ TEST(RateLimiter, ABurstIsPacedUnderTheLimitInEveryWindow) {
   EXPECT_GE(per_window.size(), 4u);  // 2000 requests at 600 per 2 s take more than 6 s
 }
 
+// The provider counts arrivals, which trail the schedule by a jitter (timer wake-up, ms rounding,
+// connection set-up). Paced at exactly window / rpm, request k and request k+rpm start one window
+// apart, and a provider window that opens between a late arrival of k and an early one of k+rpm
+// holds rpm + 1. With the margin, any rpm + 1 consecutive starts span 1 % more than the window,
+// so an arrival jitter under 1 % of the window cannot put rpm + 1 of them in one window.
+TEST(RateLimiter, AnyRpmPlusOneStartsSpanTheWindowPlusTheJitterMargin) {
+  RateLimits limits;
+  limits.rpm = 600;
+  limits.window = 2s;
+  limits.max_wait = 1h;
+  RateLimiter l(limits);
+  const Clock::time_point t0(std::chrono::seconds(1000));
+  std::vector<Clock::time_point> starts;
+  for (int i = 0; i < 1800; ++i) {
+    auto t = l.Reserve(0, t0);
+    ASSERT_TRUE(t.admitted);
+    starts.push_back(t0 + t.wait);
+  }
+  for (size_t i = 0; i + 600 < starts.size(); ++i) {
+    ASSERT_GE(starts[i + 600] - starts[i], 2020ms) << "starts " << i << " and " << i + 600;
+  }
+}
+
 TEST(RateLimiter, TokensArePacedAndSettled) {
   RateLimits limits;
   limits.tpm = 1000;
-  limits.window = 1s;  // 1 token per ms
+  limits.window = 1s;  // 1 token per 1.01 ms (the 1 % jitter margin)
   RateLimiter l(limits);
   const Clock::time_point t0(std::chrono::seconds(50));
   EXPECT_EQ(l.Reserve(500, t0).wait, 0ms);
-  EXPECT_EQ(l.Reserve(500, t0).wait, 500ms);
-  // The second request used only 100 of its 500: 400 ms of schedule come back.
+  EXPECT_EQ(l.Reserve(500, t0).wait, 505ms);
+  // The second request used only 100 of its 500: 404 ms of schedule come back.
   l.Settle(500, 100);
-  EXPECT_EQ(l.Reserve(10, t0).wait, 600ms);
+  EXPECT_EQ(l.Reserve(10, t0).wait, 606ms);
 }
 
 TEST(RateLimiter, PastTheQueueBoundRefusesFastWithRetryAfter) {
   RateLimits limits;
   limits.rpm = 60;
-  limits.window = 60s;  // one per second
-  limits.max_wait = 3s;
+  limits.window = 60s;  // one per 1.01 s
+  limits.max_wait = 3100ms;
   RateLimiter l(limits);
   const Clock::time_point t0(std::chrono::seconds(10));
-  for (int i = 0; i < 4; ++i) ASSERT_TRUE(l.Reserve(0, t0).admitted) << i;  // waits 0..3 s
-  auto refused = l.Reserve(0, t0);
+  for (int i = 0; i < 4; ++i) ASSERT_TRUE(l.Reserve(0, t0).admitted) << i;  // waits 0..3.03 s
+  auto refused = l.Reserve(0, t0);                                          // would wait 4.04 s
   EXPECT_FALSE(refused.admitted);
-  EXPECT_EQ(refused.retry_after, 1000ms);
+  EXPECT_EQ(refused.retry_after, 940ms);
   // A refusal reserves nothing; a release gives a slot back.
   l.Release(0);
   EXPECT_TRUE(l.Reserve(0, t0).admitted);
@@ -76,11 +100,11 @@ TEST(RateLimiter, IdleTimeIsNotBankedIntoABurst) {
   limits.window = 1s;
   RateLimiter l(limits);
   EXPECT_EQ(l.Reserve(0, Clock::time_point(1s)).wait, 0ms);
-  // A long quiet spell, then a burst: still paced 100 ms apart.
+  // A long quiet spell, then a burst: still paced 101 ms apart.
   const Clock::time_point later(100s);
   EXPECT_EQ(l.Reserve(0, later).wait, 0ms);
-  EXPECT_EQ(l.Reserve(0, later).wait, 100ms);
-  EXPECT_EQ(l.Reserve(0, later).wait, 200ms);
+  EXPECT_EQ(l.Reserve(0, later).wait, 101ms);
+  EXPECT_EQ(l.Reserve(0, later).wait, 202ms);
 }
 
 }  // namespace

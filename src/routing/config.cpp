@@ -12,6 +12,7 @@
 #include <utility>
 
 #include "routing/config_litellm.hpp"
+#include "routing/config_pipelines.hpp"
 #include "routing/config_reader.hpp"
 
 namespace modelmux::routing {
@@ -338,7 +339,7 @@ void ParseRedis(ParseContext& ctx, const YAML::Node& node, RedisConfig& c) {
 void ParseSections(ParseContext& ctx, const YAML::Node& root, Config& c) {
   MapReader top(ctx, root, "",
                 {"server", "providers", "models", "router", "cache", "redis", "auth", "limits",
-                 "telemetry", "batch", "model_list"});
+                 "telemetry", "batch", "model_list", "pipelines"});
   if (!ctx.ok()) return;
   ParseServer(ctx, top.Get("server"), c.server);
   if (ctx.ok()) ParseProviders(ctx, top.Get("providers"), c.providers);
@@ -358,6 +359,7 @@ void ParseSections(ParseContext& ctx, const YAML::Node& root, Config& c) {
   }
   if (ctx.ok()) MapReader(ctx, top.Get("batch"), "batch", {});
   if (ctx.ok()) config_detail::ConvertModelList(ctx, top.Get("model_list"), c);
+  if (ctx.ok()) config_detail::ParsePipelines(ctx, top.Get("pipelines"), c.pipelines);
 }
 
 Error PlainConfigError(std::string path, std::string what) {
@@ -516,7 +518,7 @@ Status ValidateConfig(const Config& config) {
       }
     }
   }
-  return OkStatus();
+  return config_detail::ValidatePipelines(config);
 }
 
 }  // namespace modelmux::routing

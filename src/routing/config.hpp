@@ -177,6 +177,35 @@ struct TelemetryConfig {
 
 struct BatchConfig {};  // batch runner defaults: reserved, no keys yet
 
+// Multi-model collaboration: a virtual model name served by several models (routing/pipeline.hpp,
+// docs/ROUTING.md "Pipelines"). Every model a pipeline names is an alias or "provider/model".
+enum class PipelineKind { kVisionThenReason, kFanOut, kConditional };
+
+enum class Modality { kAny, kImage, kText };
+
+struct PipelineCondition {
+  Modality modality = Modality::kAny;         // kImage: the request has an image part
+  std::optional<uint64_t> min_prompt_tokens;  // text::EstimatePromptTokens
+  std::optional<uint64_t> max_prompt_tokens;
+  std::string tier;  // the x-modelmux-tier request header; empty = any
+};
+
+struct PipelineRoute {
+  std::optional<PipelineCondition> when;  // absent: always matches (the default route)
+  std::string model;
+};
+
+struct Pipeline {
+  std::string name;  // what callers send as `model`
+  PipelineKind kind = PipelineKind::kFanOut;
+  std::string vision;                 // kVisionThenReason
+  std::string reasoner;               // kVisionThenReason
+  std::string describe_prompt;        // kVisionThenReason; empty = the built-in instruction
+  std::vector<std::string> models;    // kFanOut: 2..8
+  std::string judge;                  // kFanOut; empty = every answer comes back as a choice
+  std::vector<PipelineRoute> routes;  // kConditional: first match wins
+};
+
 struct Config {
   std::string origin = "<default>";  // the file it was loaded from
   ServerConfig server;
@@ -189,6 +218,7 @@ struct Config {
   LimitsConfig limits;
   TelemetryConfig telemetry;
   BatchConfig batch;
+  std::vector<Pipeline> pipelines;  // `pipelines:`, in file order
   // True when the only providers are the built-in simulator (set by ApplyEnvironmentDiscovery).
   bool using_simulator = false;
 
@@ -198,6 +228,7 @@ struct Config {
   // nullptr when absent. Pointers stay valid while the Config is not modified.
   [[nodiscard]] const ProviderConfig* FindProvider(std::string_view name) const;
   [[nodiscard]] const ModelAlias* FindAlias(std::string_view name) const;
+  [[nodiscard]] const Pipeline* FindPipeline(std::string_view name) const;
 };
 
 // Parses a whole config file's text. `origin` names it in error messages (a path or "<inline>").
@@ -211,7 +242,8 @@ struct Config {
                                                                    const EnvLookup& env);
 
 // Checks what a single section cannot: every deployment names a configured provider, aliases are
-// unique. Called by ApplyEnvironmentDiscovery once the provider set is final.
+// unique, every model a pipeline names is an alias or provider/model with a configured provider.
+// Called by ApplyEnvironmentDiscovery once the provider set is final.
 [[nodiscard]] Status ValidateConfig(const Config& config);
 
 // Scalar grammar, exposed for the CLI and tests. Durations: "250ms", "5s", "2m", "1h", combined

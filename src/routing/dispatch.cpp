@@ -97,6 +97,8 @@ Result<std::vector<Target>> Dispatcher::Targets(std::string_view model) const {
 }
 
 bool Dispatcher::AllOpenAiWire(std::string_view model) const {
+  // A pipeline (routing/pipeline_run.hpp) runs inside Router::Chat / OpenStream only.
+  if (config_->FindPipeline(model) != nullptr) return false;
   auto stage = StageFor(model, {});
   if (!stage.ok()) return false;
   auto all_openai = [](const Stage& s) {

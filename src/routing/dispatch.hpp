@@ -57,6 +57,9 @@ struct AttemptLog {
   std::vector<std::string> fallbacks;   // fallback models used, in order
   std::chrono::milliseconds waited{0};  // total backoff
   std::chrono::milliseconds queued{0};  // total wait in client-side rate-limit queues
+  // What a pipeline (routing/pipeline_run.hpp) did that the caller may want to know, e.g.
+  // "judge_verdict_unusable" when a fan-out judge's reply named no candidate.
+  std::vector<std::string> notes;
   // The rate limiter that admitted the last attempt and the tokens it reserved (for Settle).
   resilience::RateLimiter* limiter = nullptr;
   int64_t reserved_tokens = 0;

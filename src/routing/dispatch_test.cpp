@@ -233,8 +233,9 @@ TEST_F(DispatchTest, ClientSideLimitsQueueThenShedLoad) {
       "      - {provider: a, model: x, rpm: 10, rate_window: 1s}\n",
       "  queue_timeout: 250ms\n");
   Script s{[](const Target& t, int) -> Result<std::string> { return t.label; }};
-  // Six calls at once: 100 ms apart, the first goes at once, the next ones wait up to the
-  // 250 ms queue bound, the rest are refused without reaching the upstream.
+  // Six calls at once: 101 ms apart (10 per second less the limiter's 1 % jitter margin), the
+  // first goes at once, the next ones wait up to the 250 ms queue bound, the rest are refused
+  // without reaching the upstream.
   std::vector<AttemptLog> logs(6);
   std::vector<std::future<Result<std::string>>> results;
   auto attempt = [&s](const Target& t) { return Scripted(&t, &s); };
@@ -263,9 +264,9 @@ TEST_F(DispatchTest, ClientSideLimitsQueueThenShedLoad) {
       EXPECT_EQ(logs[i].attempts, 0);  // nothing was sent upstream
     }
   }
-  EXPECT_EQ(admitted, 3);  // waits 0, 100, 200 ms; 300 ms is past the bound
+  EXPECT_EQ(admitted, 3);  // waits 0, 101, 202 ms; 303 ms is past the bound
   EXPECT_EQ(refused, 3);
-  EXPECT_EQ(queued, std::chrono::milliseconds(300));
+  EXPECT_EQ(queued, std::chrono::milliseconds(303));
   EXPECT_EQ(static_cast<int>(s.calls.size()), admitted);
 }
 

@@ -120,6 +120,7 @@ std::vector<std::string> ListModels(const Config& config) {
     if (std::find(out.begin(), out.end(), id) == out.end()) out.push_back(std::move(id));
   };
   for (const auto& alias : config.models) add(alias.name);
+  for (const auto& pipeline : config.pipelines) add(pipeline.name);
   for (const auto& p : config.providers) {
     if (p.type == ProviderType::kSim && p.models.empty()) {
       for (std::string_view m : kSimModels) add(p.name + "/" + std::string(m));

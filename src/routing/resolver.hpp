@@ -31,8 +31,9 @@ struct ResolvedModel {
 // code "model_not_found", param "model"}.
 [[nodiscard]] Result<ResolvedModel> ResolveModel(const Config& config, std::string_view name);
 
-// What /v1/models lists: the aliases, then "provider/model" for every model each provider
-// declares (the simulator, when it declares none: sim/echo, sim/chat, sim/vision). No duplicates.
+// What /v1/models lists: the aliases, the pipelines, then "provider/model" for every model each
+// provider declares (the simulator, when it declares none: sim/echo, sim/chat, sim/vision). No
+// duplicates.
 [[nodiscard]] std::vector<std::string> ListModels(const Config& config);
 
 }  // namespace modelmux::routing

@@ -4,6 +4,8 @@
 #include "core/sse.hpp"
 
 #include "dialects/dialect.hpp"
+#include "routing/pipeline.hpp"
+#include "routing/pipeline_run.hpp"
 #include "text/token_estimator.hpp"
 #include "upstream/retry_stale.hpp"
 
@@ -76,6 +78,12 @@ const upstream::Provider* Router::FindProvider(std::string_view name) const {
 }
 
 Result<Plan> Router::MakePlan(std::string_view model) const {
+  if (const Pipeline* pipeline = config_->FindPipeline(model)) {
+    // A pipeline's plan is its primary model's (the one the log names before the call).
+    MM_TRY(Plan plan, MakePlan(PrimaryModel(*pipeline)));
+    plan.resolved.alias = std::string(model);
+    return plan;
+  }
   MM_TRY(ResolvedModel resolved, ResolveModel(*config_, model));
   const auto* provider = FindProvider(resolved.provider);
   if (!provider) {
@@ -140,6 +148,10 @@ Error UpstreamError(const upstream::Provider& provider, int status, std::string_
 boost::asio::awaitable<Result<ChatResponse>> Router::Chat(ChatRequest request, RequestContext ctx,
                                                           net::Headers forward,
                                                           AttemptLog* log_out) const {
+  if (const Pipeline* pipeline = config_->FindPipeline(request.model)) {
+    co_return co_await PipelineChat(*this, *pipeline, std::move(request), std::move(ctx),
+                                    std::move(forward), log_out);
+  }
   request.stream = false;
   AttemptLog local;
   AttemptLog& log = log_out ? *log_out : local;
@@ -191,6 +203,15 @@ boost::asio::awaitable<Status> UpstreamStream::Prime() {
   co_return OkStatus();
 }
 
+void UpstreamStream::AddUsage(const Usage& extra) {
+  if (!extra_usage_) extra_usage_ = Usage{};
+  *extra_usage_ += extra;
+  if (usage_) *usage_ += extra;
+  for (auto& ev : primed_events_) {
+    if (ev.usage) *ev.usage += extra;
+  }
+}
+
 boost::asio::awaitable<Result<bool>> UpstreamStream::Next(std::vector<StreamEvent>& out) {
   if (primed_) {
     primed_ = false;
@@ -202,6 +223,7 @@ boost::asio::awaitable<Result<bool>> UpstreamStream::Next(std::vector<StreamEven
   const size_t first = out.size();
   auto note = [&] {
     for (size_t i = first; i < out.size(); ++i) {
+      if (out[i].usage && extra_usage_) *out[i].usage += *extra_usage_;
       if (out[i].usage) usage_ = out[i].usage;
       if (out[i].kind == StreamEvent::Kind::kDone) done_ = true;
     }
@@ -241,6 +263,10 @@ boost::asio::awaitable<Result<bool>> UpstreamStream::Next(std::vector<StreamEven
 
 boost::asio::awaitable<Result<std::unique_ptr<UpstreamStream>>> Router::OpenStream(
     ChatRequest request, RequestContext ctx, net::Headers forward, AttemptLog* log_out) const {
+  if (const Pipeline* pipeline = config_->FindPipeline(request.model)) {
+    co_return co_await PipelineStream(*this, *pipeline, std::move(request), std::move(ctx),
+                                      std::move(forward), log_out);
+  }
   request.stream = true;
   AttemptLog local;
   AttemptLog& log = log_out ? *log_out : local;

@@ -36,6 +36,16 @@ class UpstreamStream {
       : response_(std::move(response)),
         decoder_(std::move(decoder)),
         provider_(std::move(provider)) {}
+  // A stream whose events are known already (a pipeline's combined answer): Next() delivers
+  // them all at once and ends.
+  explicit UpstreamStream(std::vector<StreamEvent> events) : primed_events_(std::move(events)) {
+    primed_ = true;
+    primed_result_ = false;
+    done_ = true;
+    for (const auto& ev : primed_events_) {
+      if (ev.usage) usage_ = ev.usage;
+    }
+  }
 
   // Reads the next piece of the body and appends its events to `out` (possibly none). Returns
   // false once the stream has ended properly (a kDone event was delivered). Errors: the stream
@@ -46,14 +56,20 @@ class UpstreamStream {
   // returned here, while the call can still be retried or answered with a status.
   boost::asio::awaitable<Status> Prime();
   [[nodiscard]] const std::optional<Usage>& usage() const { return usage_; }
+  // Usage of earlier calls made for the same answer (a pipeline's vision step): added to every
+  // usage this stream reports from now on, events included.
+  void AddUsage(const Usage& extra);
   // Ends the upstream call now (the caller went away).
-  void Cancel() { response_->Cancel(); }
+  void Cancel() {
+    if (response_) response_->Cancel();
+  }
 
  private:
   std::unique_ptr<net::ClientResponse> response_;
   std::unique_ptr<dialects::StreamDecoder> decoder_;
   std::string provider_;
   std::optional<Usage> usage_;
+  std::optional<Usage> extra_usage_;
   bool done_ = false;
   bool primed_ = false;
   std::vector<StreamEvent> primed_events_;
