@@ -1,5 +1,7 @@
 #include "routing/dispatch.hpp"
 
+#include <charconv>
+
 namespace modelmux::routing {
 namespace {
 
@@ -82,7 +84,13 @@ Result<Dispatcher::Stage> Dispatcher::StageFor(std::string_view model,
   // Ejection and rate state are kept per alias, and only when every deployment could be built.
   if (stage.alias && stage.targets.size() == resolved.deployments.size()) {
     auto it = sets_.find(stage.alias->name);
-    if (it != sets_.end()) stage.set = it->second.get();
+    if (it != sets_.end()) {
+      stage.set = it->second.get();
+      for (size_t i = 0; i < stage.targets.size(); ++i) {
+        stage.targets[i].set = stage.set;
+        stage.targets[i].index = i;
+      }
+    }
     auto lim = limiters_.find(stage.alias->name);
     if (lim != limiters_.end()) {
       for (const auto& l : lim->second) stage.limiters.push_back(l.get());
@@ -150,6 +158,26 @@ std::string Dispatcher::FallbackAfter(const ModelAlias* alias, const Error& erro
   if (!resilience::Retryable(error, ShouldRetryHint(error))) return {};
   if (next_fallback >= alias->fallbacks.size()) return {};
   return alias->fallbacks[next_fallback++];
+}
+
+std::optional<double> HeadroomFromHeaders(std::string_view remaining_requests,
+                                          std::string_view limit_requests,
+                                          std::string_view remaining_tokens,
+                                          std::string_view limit_tokens) {
+  auto fraction = [](std::string_view remaining, std::string_view limit) -> std::optional<double> {
+    double r = 0, l = 0;
+    auto [re, rec] = std::from_chars(remaining.data(), remaining.data() + remaining.size(), r);
+    auto [le, lec] = std::from_chars(limit.data(), limit.data() + limit.size(), l);
+    if (remaining.empty() || limit.empty() || rec != std::errc() || lec != std::errc() ||
+        !(l > 0) || !(r >= 0)) {
+      return std::nullopt;
+    }
+    return std::min(1.0, r / l);
+  };
+  auto req = fraction(remaining_requests, limit_requests);
+  auto tok = fraction(remaining_tokens, limit_tokens);
+  if (req && tok) return std::min(*req, *tok);
+  return req ? req : tok;
 }
 
 Error LocallyLimited(const Target& target, std::chrono::milliseconds retry_after) {

@@ -40,7 +40,9 @@
 namespace modelmux::routing {
 
 // The upstream's x-should-retry verdict carried by an error.
-[[nodiscard]] inline std::optional<bool> ShouldRetryHint(const Error& e) { return e.should_retry; }
+[[nodiscard]] inline std::optional<bool> ShouldRetryHint(const Error& e) {
+  return e.should_retry;
+}
 
 // One deployment, as an attempt sees it.
 struct Target {
@@ -48,7 +50,19 @@ struct Target {
   std::string model;            // the upstream model name
   std::string label;            // "provider/model", for x-modelmux-deployment and logs
   std::string idempotency_key;  // the same for every attempt of one call
+  // The alias's live state and this deployment's index in it (null for a single target): the
+  // attempt reports the provider's rate-limit headroom there (strategy `usage`).
+  resilience::DeploymentSet* set = nullptr;
+  size_t index = 0;
 };
+
+// The headroom (0..1) a provider reports in its OpenAI-style rate-limit headers: the smaller of
+// x-ratelimit-remaining-requests / x-ratelimit-limit-requests and the same for tokens; nullopt
+// when it reports neither.
+[[nodiscard]] std::optional<double> HeadroomFromHeaders(std::string_view remaining_requests,
+                                                        std::string_view limit_requests,
+                                                        std::string_view remaining_tokens,
+                                                        std::string_view limit_tokens);
 
 // What happened on the way, for response headers, logs and metrics.
 struct AttemptLog {

@@ -270,6 +270,44 @@ TEST_F(DispatchTest, ClientSideLimitsQueueThenShedLoad) {
   EXPECT_EQ(static_cast<int>(s.calls.size()), admitted);
 }
 
+TEST(Headroom, FromRateLimitHeaders) {
+  EXPECT_EQ(HeadroomFromHeaders("50", "100", "", ""), 0.5);
+  EXPECT_EQ(HeadroomFromHeaders("50", "100", "1000", "10000"), 0.1);  // the tighter one
+  EXPECT_EQ(HeadroomFromHeaders("", "", "900", "1000"), 0.9);
+  EXPECT_EQ(HeadroomFromHeaders("", "", "", ""), std::nullopt);
+  EXPECT_EQ(HeadroomFromHeaders("x", "100", "", ""), std::nullopt);
+  EXPECT_EQ(HeadroomFromHeaders("5", "0", "", ""), std::nullopt);
+  EXPECT_EQ(HeadroomFromHeaders("500", "100", "", ""), 1.0);
+}
+
+TEST_F(DispatchTest, UsageStrategyFollowsReportedHeadroom) {
+  Build(
+      "  - name: m\n    strategy: usage\n    deployments:\n"
+      "      - {provider: a, model: x}\n      - {provider: b, model: y}\n");
+  // Each answer reports headroom as an attempt does from x-ratelimit-* headers: a/x is nearly
+  // exhausted, b/y has room. After both reported, calls go to b/y.
+  Script s{[](const Target& t, int) -> Result<std::string> {
+    EXPECT_NE(t.set, nullptr);
+    if (t.set) t.set->SetHeadroom(t.index, t.label == "a/x" ? 0.02 : 0.8);
+    return t.label;
+  }};
+  // Until both have answered once (an unreported deployment counts as having full headroom).
+  auto seen = [&](const char* label) {
+    return std::find(s.calls.begin(), s.calls.end(), label) != s.calls.end();
+  };
+  for (int i = 0; i < 50 && !(seen("a/x") && seen("b/y")); ++i) {
+    AttemptLog log;
+    ASSERT_TRUE(Call("m", s, log).ok());
+  }
+  ASSERT_TRUE(seen("a/x") && seen("b/y"));
+  s.calls.clear();
+  for (int i = 0; i < 20; ++i) {
+    AttemptLog log;
+    ASSERT_TRUE(Call("m", s, log).ok());
+  }
+  EXPECT_EQ(std::count(s.calls.begin(), s.calls.end(), "b/y"), 20);
+}
+
 TEST_F(DispatchTest, UnknownModelIsAnError) {
   Build("  - {name: m, provider: a, model: x}\n");
   Script s{[](const Target&, int) -> Result<std::string> { return std::string("x"); }};

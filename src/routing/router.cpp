@@ -129,6 +129,15 @@ void AddIdempotencyKey(const Target& target, net::Headers& headers) {
   }
 }
 
+void NoteHeadroom(const Target& target, const net::Headers& headers) {
+  if (target.set == nullptr) return;
+  if (auto h = HeadroomFromHeaders(
+          headers.Get("x-ratelimit-remaining-requests"), headers.Get("x-ratelimit-limit-requests"),
+          headers.Get("x-ratelimit-remaining-tokens"), headers.Get("x-ratelimit-limit-tokens"))) {
+    target.set->SetHeadroom(target.index, *h);
+  }
+}
+
 Error UpstreamError(const upstream::Provider& provider, int status, std::string_view body,
                     const net::Headers& headers) {
   Error e = provider.wire().DecodeError(status, body);
@@ -184,6 +193,7 @@ boost::asio::awaitable<Result<ChatResponse>> Router::ChatOnce(const Target& targ
   upstream::UpstreamCall call = CallFrom(std::move(wire), target);
   ForwardSimControls(forward, provider, call.headers);
   MM_CO_TRY(auto resp, co_await provider.Send(std::move(call), ctx));
+  NoteHeadroom(target, resp->headers());
   MM_CO_TRY(std::string body, co_await resp->ReadAll());
   if (resp->status() / 100 != 2) {
     co_return UpstreamError(provider, resp->status(), body, resp->headers());
@@ -293,6 +303,7 @@ boost::asio::awaitable<Result<std::unique_ptr<UpstreamStream>>> Router::OpenOnce
   upstream::UpstreamCall call = CallFrom(std::move(wire), target);
   ForwardSimControls(forward, provider, call.headers);
   MM_CO_TRY(auto resp, co_await provider.Send(std::move(call), ctx));
+  NoteHeadroom(target, resp->headers());
   if (resp->status() / 100 != 2) {
     MM_CO_TRY(std::string body, co_await resp->ReadAll(1 << 20));
     co_return UpstreamError(provider, resp->status(), body, resp->headers());
@@ -358,6 +369,7 @@ boost::asio::awaitable<Result<EmbeddingResponse>> Router::EmbedOnce(
   upstream::UpstreamCall call = CallFrom(std::move(wire), target);
   ForwardSimControls(forward, provider, call.headers);
   MM_CO_TRY(auto resp, co_await provider.Send(std::move(call), ctx));
+  NoteHeadroom(target, resp->headers());
   MM_CO_TRY(std::string body, co_await resp->ReadAll());
   if (resp->status() / 100 != 2) {
     co_return UpstreamError(provider, resp->status(), body, resp->headers());
@@ -387,6 +399,7 @@ boost::asio::awaitable<Result<Router::RawAnswer>> Router::RawOnce(const Target& 
   MM_CO_TRY(upstream::UpstreamCall call, build(target));
   AddIdempotencyKey(target, call.headers);
   MM_CO_TRY(auto resp, co_await provider.Send(std::move(call), ctx));
+  NoteHeadroom(target, resp->headers());
   if (resp->status() != 200) {
     auto body = co_await resp->ReadAll(1 << 20);
     co_return UpstreamError(provider, resp->status(), body.ok() ? *body : std::string_view{},

@@ -168,6 +168,9 @@ class Router {
   std::unique_ptr<Dispatcher> dispatcher_;
 };
 
+// Reports the provider's rate-limit headroom (x-ratelimit-* headers) to the target's alias state.
+void NoteHeadroom(const Target& target, const net::Headers& headers);
+
 // Sets the call's idempotency key header for dialects whose providers honour one.
 void AddIdempotencyKey(const Target& target, net::Headers& headers);
 
