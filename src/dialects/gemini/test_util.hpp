@@ -1,72 +1,24 @@
 #pragma once
-// Test-only helpers for the Gemini dialect tests (included by *_test.cpp only).
+// Test-only helpers for the Gemini dialect tests (included by *_test.cpp only): the shared ones of
+// dialects/test_util.hpp, bound to this dialect's testdata folder and stream decoder.
 
-#include <gtest/gtest.h>
-
-#include <boost/json.hpp>
-
-#include <fstream>
-#include <sstream>
-#include <string>
-#include <vector>
-
-#include "core/chat.hpp"
 #include "dialects/gemini/stream.hpp"
-#include "dialects/openai/stream.hpp"
+#include "dialects/test_util.hpp"
 
 namespace modelmux::dialects::gemini::testing {
 
+using dialects::testing::Accumulate;
+using dialects::testing::Decoded;
+using dialects::testing::ExpectJsonEq;
+using dialects::testing::ParseJson;
+
 inline std::string ReadTestdata(const std::string& name) {
-  std::ifstream f(std::string(MODELMUX_TESTDATA_DIR) + "/gemini/testdata/" + name,
-                  std::ios::binary);
-  EXPECT_TRUE(f.good()) << name;
-  std::stringstream ss;
-  ss << f.rdbuf();
-  return ss.str();
+  return dialects::testing::ReadDialectTestdata("gemini", name);
 }
 
-inline boost::json::value ParseJson(std::string_view text) {
-  boost::system::error_code ec;
-  boost::json::value v = boost::json::parse(text, ec);
-  EXPECT_FALSE(ec) << text;
-  return v;
-}
-
-// Equal JSON values (object key order does not matter).
-inline void ExpectJsonEq(std::string_view actual, std::string_view expected) {
-  const boost::json::value a = ParseJson(actual);
-  const boost::json::value e = ParseJson(expected);
-  EXPECT_EQ(a, e) << "actual:   " << boost::json::serialize(a)
-                  << "\nexpected: " << boost::json::serialize(e);
-}
-
-struct Decoded {
-  std::vector<StreamEvent> events;
-  Status feed = OkStatus();
-  Status finish = OkStatus();
-};
-
-// Decodes `bytes` fed in the pieces that start at each offset of `cuts` (ascending).
 inline Decoded DecodeStream(std::string_view bytes, const std::vector<size_t>& cuts) {
-  Decoded d;
   GenerateContentStreamDecoder dec;
-  size_t from = 0;
-  std::vector<size_t> ends = cuts;
-  ends.push_back(bytes.size());
-  for (size_t end : ends) {
-    if (end < from) continue;
-    d.feed = dec.Feed(bytes.substr(from, end - from), d.events);
-    from = end;
-    if (!d.feed.ok()) return d;
-  }
-  d.finish = dec.Finish(d.events);
-  return d;
-}
-
-inline ChatResponse Accumulate(const std::vector<StreamEvent>& events) {
-  openai::StreamAccumulator acc;
-  for (const auto& ev : events) acc.Add(ev);
-  return acc.Response();
+  return dialects::testing::DecodeStreamWith(dec, bytes, cuts);
 }
 
 }  // namespace modelmux::dialects::gemini::testing
