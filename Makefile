@@ -4,6 +4,7 @@
 #   make test                     build, all ctest labels (unit, integration, e2e, slow), examples
 #   make bench                    build, then the loopback benchmark (bench/run.sh)
 #   make bench-chaos              build, then the fault-profile benchmark (bench/chaos.sh)
+#   make tokenizer-tables         regenerate data/tokenizers/ from npm js-tiktoken (node)
 #   PRESET=debug make test        another preset (release, debug, asan-ubsan)
 
 PRESET ?= release
@@ -14,7 +15,7 @@ JOBS ?= $(shell nproc 2>/dev/null || echo 2)
 CTEST_JOBS ?= 2
 ARGS ?=
 
-.PHONY: all deps configure build run test examples bench bench-chaos format clean
+.PHONY: all deps configure build run test examples bench bench-chaos format clean tokenizer-tables
 
 all: build
 
@@ -51,6 +52,11 @@ bench: build
 
 bench-chaos: build
 	bash bench/chaos.sh
+
+# Regenerates data/tokenizers/ (committed) from js-tiktoken, installed from tests/e2e's lock file.
+tokenizer-tables:
+	bash scripts/npm-ci.sh tests/e2e $(BUILD_DIR)/npm
+	node scripts/tokenizer-tables.mjs $(BUILD_DIR)/npm/node_modules data/tokenizers
 
 format:
 	find src include tests examples bench \( -name '*.cpp' -o -name '*.hpp' \) -print0 2>/dev/null \

@@ -32,6 +32,11 @@ have_header /usr/include/gtest/gtest.h || want_pkg libgtest-dev
 have_header /usr/include/gmock/gmock.h || want_pkg libgmock-dev
 have_header /usr/include/benchmark/benchmark.h || want_pkg libbenchmark-dev
 have_header /usr/include/jemalloc/jemalloc.h || want_pkg libjemalloc-dev
+have_header /usr/include/vips/vips.h || want_pkg libvips-dev
+have_header /usr/include/x86_64-linux-gnu/libavformat/avformat.h || want_pkg libavformat-dev
+have_header /usr/include/x86_64-linux-gnu/libavcodec/avcodec.h || want_pkg libavcodec-dev
+have_header /usr/include/x86_64-linux-gnu/libswscale/swscale.h || want_pkg libswscale-dev
+have_header /usr/include/x86_64-linux-gnu/libavutil/avutil.h || want_pkg libavutil-dev
 
 # Test and benchmark peers: real servers on loopback, and Node.js for the official SDKs.
 command -v nginx >/dev/null || want_pkg nginx
