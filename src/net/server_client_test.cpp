@@ -270,5 +270,16 @@ TEST(UrlTest, ParsesAndJoins) {
   EXPECT_EQ(JoinUrl("http://h/v1", "chat"), "http://h/v1/chat");
 }
 
+// Regression: Boost.URL read "1.2.3.4.5" as host 1.2.3.4 with path ".5/".
+TEST(UrlTest, RefusesHostWithIpv4Prefix) {
+  EXPECT_FALSE(ParseUrl("http://1.2.3.4.5/").ok());
+  EXPECT_FALSE(ParseUrl("http://1.2.3.4.5:8080/x").ok());
+  EXPECT_FALSE(ParseUrl("http://1.2.3.4x/").ok());
+  auto u = ParseUrl("http://1.2.3.4?q=1");
+  ASSERT_TRUE(u.ok());
+  EXPECT_EQ(u->host, "1.2.3.4");
+  EXPECT_EQ(u->target, "/?q=1");
+}
+
 }  // namespace
 }  // namespace modelmux::net

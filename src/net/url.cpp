@@ -15,6 +15,11 @@ Result<Url> ParseUrl(std::string_view text) {
   auto r = boost::urls::parse_absolute_uri(text);
   if (!r) return InvalidRequest("malformed URL", "url", "invalid_url");
   const auto& u = *r;
+  // Boost.URL 1.81 takes the longest IPv4-looking prefix of the host ("1.2.3.4.5" -> "1.2.3.4")
+  // and leaves the rest (".5/") as a path, which after an authority must start with '/'.
+  if (u.has_authority() && !u.encoded_path().empty() && u.encoded_path().front() != '/') {
+    return InvalidRequest("malformed URL host", "url", "invalid_url");
+  }
   Url out;
   out.scheme = std::string(u.scheme());
   for (auto& c : out.scheme) c = static_cast<char>(std::tolower(static_cast<unsigned char>(c)));
