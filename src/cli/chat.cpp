@@ -8,6 +8,7 @@
 
 #include "cli/commands.hpp"
 #include "dialects/openai/response.hpp"
+#include "media/local_file.hpp"
 
 namespace modelmux::cli {
 
@@ -22,6 +23,12 @@ void AddChatFlags(CLI::App& cmd, ChatArgs& a) {
       ->check(CLI::Range(0.0, 2.0));
   cmd.add_flag("--stream", a.stream, "Print the answer as it arrives");
   cmd.add_flag("--json", a.json, "Print the whole response as OpenAI JSON");
+  cmd.add_option("--image,-i", a.images, "An image file or URL to send (repeatable)");
+  cmd.add_option("--video", a.videos, "A video file or URL to send (repeatable)");
+  cmd.add_option("--detail", a.detail, "Image detail hint")
+      ->check(CLI::IsMember({"low", "high", "auto"}));
+  cmd.add_flag("--show-media", a.show_media,
+               "Print what was done to the media (sizes before and after) on stderr");
   cmd.add_option("--config", a.config.config_file, "YAML config file (env MODELMUX_CONFIG)");
   cmd.add_option("prompt", a.prompt, "The prompt; - reads standard input")->required();
 }
@@ -49,6 +56,22 @@ int RunChat(const ChatArgs& a) {
   Message user;
   user.role = Role::kUser;
   user.content.push_back({PartType::kText, prompt});
+  auto add_media = [&](const std::string& arg, media::MediaArgKind kind) -> Status {
+    MM_TRY(std::string url, media::MediaArgToUrl(arg, kind));
+    ContentPart part;
+    part.type = kind == media::MediaArgKind::kImage ? PartType::kImage : PartType::kVideo;
+    part.url = std::move(url);
+    part.detail = a.detail;
+    user.content.push_back(std::move(part));
+    user.content_is_string = false;
+    return OkStatus();
+  };
+  for (const auto& f : a.images) {
+    if (auto st = add_media(f, media::MediaArgKind::kImage); !st.ok()) return Fail(st.error());
+  }
+  for (const auto& f : a.videos) {
+    if (auto st = add_media(f, media::MediaArgKind::kVideo); !st.ok()) return Fail(st.error());
+  }
   req.messages.push_back(std::move(user));
   req.max_tokens = a.max_tokens;
   req.temperature = a.temperature;
@@ -77,8 +100,10 @@ int RunChat(const ChatArgs& a) {
     std::printf("\n");
     if (!r.ok()) code = Fail(r.error());
   } else {
-    auto fut = asio::co_spawn(loops.loop(0), router->Chat(req, ctx), asio::use_future);
+    routing::AttemptLog log;
+    auto fut = asio::co_spawn(loops.loop(0), router->Chat(req, ctx, {}, &log), asio::use_future);
     auto r = fut.get();
+    if (a.show_media && log.media) std::fprintf(stderr, "media: %s\n", log.media->Header().c_str());
     if (!r.ok()) {
       code = Fail(r.error());
     } else if (a.json) {

@@ -41,10 +41,28 @@ struct ChatArgs {
   std::optional<double> temperature;
   bool stream = false;
   bool json = false;
+  std::vector<std::string> images;  // files or URLs
+  std::vector<std::string> videos;
+  std::string detail;
+  bool show_media = false;  // print what the media stage did (stderr)
   std::string prompt;
 };
 void AddChatFlags(CLI::App& cmd, ChatArgs& args);
 int RunChat(const ChatArgs& args);
+
+struct DescribeArgs {
+  ConfigOverrides config;
+  std::string media;  // a file or a URL
+  std::string task = "caption";
+  std::string question;
+  std::string model;
+  std::string language;
+  std::optional<int64_t> max_tokens;
+  bool video = false;  // set by --video, or when the file is sniffed as a video
+  bool json = false;
+};
+void AddDescribeFlags(CLI::App& cmd, DescribeArgs& args);
+int RunDescribe(const DescribeArgs& args);
 
 struct ProvidersArgs {
   ConfigOverrides config;

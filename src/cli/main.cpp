@@ -28,6 +28,11 @@ int main(int argc, char** argv) {
   auto* chat_cmd = app.add_subcommand("chat", "Send one chat request and print the answer");
   AddChatFlags(*chat_cmd, chat);
 
+  DescribeArgs describe;
+  auto* describe_cmd = app.add_subcommand(
+      "describe", "Caption, read (OCR) or answer a question about an image or a video");
+  AddDescribeFlags(*describe_cmd, describe);
+
   ProvidersArgs providers;
   auto* providers_cmd = app.add_subcommand(
       "providers", "List configured providers and where each credential comes from");
@@ -47,6 +52,7 @@ int main(int argc, char** argv) {
     if (serve_cmd->parsed()) return RunServe(serve);
     if (sim_cmd->parsed()) return RunSim(sim);
     if (chat_cmd->parsed()) return RunChat(chat);
+    if (describe_cmd->parsed()) return RunDescribe(describe);
     if (providers_cmd->parsed()) return RunProviders(providers);
     if (doctor_cmd->parsed()) return RunDoctor(doctor);
   } catch (const std::exception& e) {

@@ -16,6 +16,7 @@
 #include "dialects/openai/fast_path.hpp"
 #include "dialects/openai/openai.hpp"
 #include "dialects/openai/request.hpp"
+#include "gateway/describe.hpp"
 #include "gateway/embeddings.hpp"
 #include "gateway/gateway_metrics.hpp"
 #include "text/token_estimator.hpp"
@@ -80,6 +81,7 @@ net::Headers BaseHeaders(const Gateway::Exchange& ex, std::string_view content_t
     h.Add("x-modelmux-attempts", std::to_string(ex.attempts.attempts));
     h.Add("x-modelmux-deployment", ex.attempts.deployment);
   }
+  if (ex.attempts.media) h.Add("x-modelmux-media", ex.attempts.media->Header());
   if (!ex.attempts.notes.empty()) {
     std::string notes;
     for (const auto& n : ex.attempts.notes) notes += (notes.empty() ? "" : ",") + n;
@@ -185,7 +187,8 @@ std::shared_ptr<const routing::Router> Gateway::router() const {
 size_t Gateway::BodyLimit(std::string_view path) const {
   const auto& limits = router()->config().server.limits;
   // Embeddings batches (up to 2048 texts) outgrow the default limit long before chat does.
-  if (path == "/v1/chat/completions" || path == "/v1/messages" || path == "/v1/embeddings") {
+  if (path == "/v1/chat/completions" || path == "/v1/messages" || path == "/v1/embeddings" ||
+      path == "/v1/describe") {
     return limits.chat_body;
   }
   if (path.rfind("/v1/files", 0) == 0) return limits.files_body;
@@ -220,6 +223,8 @@ awaitable<void> Gateway::Handle(net::ServerRequest& req, net::ResponseWriter& wr
     co_await CountTokens(ex);
   } else if (path == "/v1/embeddings" && post) {
     co_await Embeddings(ex);
+  } else if (path == "/v1/describe" && post) {
+    co_await Describe(ex);
   } else if (path == "/v1/models" && get) {
     co_await Models(ex);
   } else if (path == "/healthz" && get) {
@@ -233,7 +238,7 @@ awaitable<void> Gateway::Handle(net::ServerRequest& req, net::ResponseWriter& wr
     ex.record.status = 200;
     co_await writer.Send(200, BaseHeaders(ex, "text/plain; version=0.0.4"), registry_.Render());
   } else if (path == "/v1/chat/completions" || path == "/v1/completions" || path == "/v1/models" ||
-             path == "/v1/embeddings" || path == "/v1/messages" ||
+             path == "/v1/embeddings" || path == "/v1/messages" || path == "/v1/describe" ||
              path == "/v1/messages/count_tokens" || path == "/healthz" || path == "/readyz" ||
              path == "/metrics") {
     Error e = InvalidRequest("method " + req.method + " is not allowed on " + std::string(path));
@@ -261,6 +266,7 @@ awaitable<void> Gateway::Handle(net::ServerRequest& req, net::ResponseWriter& wr
     if (!ex.attempts.fallbacks.empty()) ex.record.fallback = ex.attempts.fallbacks.back();
     metrics_->Record(ex.model_label, ex.record, money);
     metrics_->RecordAttempts(ex.model_label, ex.attempts);
+    metrics_->RecordMedia(ex.record.provider, ex.attempts);
     log_.Write(ex.record);
   }
 }
@@ -288,7 +294,7 @@ awaitable<void> Gateway::ChatCompletions(Exchange& ex, bool legacy) {
 
   // Scan, not decode: the fast path reads only what it needs from the body.
   std::string model;
-  bool stream = false, include_usage = false;
+  bool stream = false, include_usage = false, has_media = false;
   if (legacy) {
     auto decoded = oa::DecodeCompletionRequest(req.body);
     if (!decoded.ok()) co_return co_await SendError(ex, decoded.error());
@@ -303,6 +309,7 @@ awaitable<void> Gateway::ChatCompletions(Exchange& ex, bool legacy) {
     stream = scanned->stream;
     include_usage = scanned->include_usage;
     ex.record.prompt_chars = scanned->prompt_chars;
+    has_media = scanned->has_media;
   }
   ex.record.model = model;
   ex.record.stream = stream;
@@ -314,9 +321,10 @@ awaitable<void> Gateway::ChatCompletions(Exchange& ex, bool legacy) {
   ex.provider_type = plan->provider->spec().type;
   ex.record.upstream_model = plan->resolved.model;
 
-  if (!ex.router->dispatcher().AllOpenAiWire(model)) {
-    // Another dialect upstream (or in the fallback chain): decode fully, translate, and encode
-    // the answer back.
+  if (has_media || !ex.router->dispatcher().AllOpenAiWire(model)) {
+    // Another dialect upstream (or in the fallback chain), or images and videos to fit to the
+    // provider (the media stage works on the decoded request): decode fully, translate, and
+    // encode the answer back.
     if (legacy) {
       Error e = InvalidRequest(
           "the legacy completions API is served for OpenAI-compatible "
@@ -378,6 +386,7 @@ awaitable<void> Gateway::ChatCompletions(Exchange& ex, bool legacy) {
   SseParser parser;
   std::vector<SseEvent> events;
   std::string out;
+  std::string delivered;  // the answer's text so far, for an estimate if the stream is cut
   bool done = false, first = true, timed_out = false;
   std::string cut_detail;
   while (!done) {
@@ -422,6 +431,7 @@ awaitable<void> Gateway::ChatCompletions(Exchange& ex, bool legacy) {
         if (auto u = oa::ScanUsage(ev.data)) ex.record.usage = u;
         if (!include_usage && oa::IsUsageOnlyChunk(ev.data)) continue;
       }
+      if (!ex.record.usage) oa::AppendDeltaContent(ev.data, delivered);
       AppendSseEvent(out, ev.data, ev.event);
     }
     events.clear();
@@ -444,6 +454,17 @@ awaitable<void> Gateway::ChatCompletions(Exchange& ex, bool legacy) {
     if (!cut_detail.empty()) e.message += ": " + cut_detail;
     ex.record.error_code = e.code;
     ex.record.error_message = e.message;
+    if (!ex.record.usage) {
+      // Cut before the provider's count: bill what was asked and what was delivered, as an
+      // estimate (the log line says so).
+      auto decoded = oa::DecodeChatRequest(req.body);
+      Usage u;
+      u.prompt_tokens = decoded.ok() ? text::EstimatePromptTokens(*decoded)
+                                     : static_cast<int64_t>(ex.record.prompt_chars);
+      u.completion_tokens = text::EstimateTokens(delivered);
+      ex.record.usage = u;
+      ex.record.usage_estimated = true;
+    }
     (void)co_await ex.writer.Write("data: " + oa::EncodeError(e) + "\n\n");
   }
   (void)co_await ex.writer.Finish();
@@ -461,6 +482,24 @@ awaitable<void> Gateway::Embeddings(Exchange& ex) {
   if (out.error) {
     if (out.from_upstream) {
       metrics_->upstream_errors.With({out.provider, std::string(ErrorKindName(out.error->kind))})
+          .Inc();
+    }
+    co_return co_await SendError(ex, *out.error);
+  }
+  co_await SendJson(ex, 200, std::move(out.body));
+}
+
+awaitable<void> Gateway::Describe(Exchange& ex) {
+  DescribeOutcome out = co_await ServeDescribe(ex.router, std::move(ex.req.body), ex.ctx,
+                                               ex.req.headers, &ex.attempts);
+  ex.NoteDeployment();
+  if (!out.model.empty()) ex.model_label = ex.record.model = out.model;
+  ex.record.prompt_chars = out.prompt_chars;
+  ex.record.usage = out.usage;
+  if (out.error) {
+    if (out.from_upstream) {
+      metrics_->upstream_errors
+          .With({out.error->provider, std::string(ErrorKindName(out.error->kind))})
           .Inc();
     }
     co_return co_await SendError(ex, *out.error);
@@ -545,6 +584,7 @@ awaitable<void> Gateway::Translated(Exchange& ex, ChatRequest request) {
   }
   std::string out;
   std::optional<Error> failure;
+  int64_t delivered_tokens = 0;  // estimated, for a stream cut before its usage arrived
   bool have_first = true;
   while (true) {
     // (No co_await inside a conditional expression: GCC 12 miscompiles temporaries there.)
@@ -552,7 +592,10 @@ awaitable<void> Gateway::Translated(Exchange& ex, ChatRequest request) {
     if (!have_first) more = co_await stream->Next(events);
     have_first = false;
     out.clear();
-    for (const auto& ev : events) out += encoder->Encode(ev);
+    for (const auto& ev : events) {
+      out += encoder->Encode(ev);
+      for (const auto& d : ev.deltas) delivered_tokens += text::EstimateTokens(d.text);
+    }
     events.clear();
     if (!more.ok()) {
       if (more.error().kind == ErrorKind::kCancelled) {
@@ -571,6 +614,13 @@ awaitable<void> Gateway::Translated(Exchange& ex, ChatRequest request) {
   if (failure) {
     ex.record.error_code = failure->code.empty() ? "stream_error" : failure->code;
     ex.record.error_message = failure->message;
+    if (!ex.record.usage) {
+      Usage u;
+      u.prompt_tokens = text::EstimatePromptTokens(request);
+      u.completion_tokens = delivered_tokens;
+      ex.record.usage = u;
+      ex.record.usage_estimated = true;
+    }
   }
   (void)co_await ex.writer.Write(encoder->Finish(stream->usage(), failure ? &*failure : nullptr));
   (void)co_await ex.writer.Finish();

@@ -48,6 +48,8 @@ class Gateway {
   boost::asio::awaitable<void> Models(Exchange& ex);
   // POST /v1/embeddings (the work is in embeddings.hpp).
   boost::asio::awaitable<void> Embeddings(Exchange& ex);
+  // POST /v1/describe (the work is in describe.hpp).
+  boost::asio::awaitable<void> Describe(Exchange& ex);
   // The Anthropic Messages front door, and its token counter.
   boost::asio::awaitable<void> Messages(Exchange& ex);
   boost::asio::awaitable<void> CountTokens(Exchange& ex);

@@ -42,7 +42,32 @@ struct GatewayMetrics {
                                   "queue (requests that did not wait are not observed).",
                                   {"model"}, telemetry::LatencyBuckets())),
         backoff_wait(r.AddCounter("modelmux_retry_backoff_seconds_total",
-                                  "Time spent waiting between retries, by model.", {"model"})) {}
+                                  "Time spent waiting between retries, by model.", {"model"})),
+        media_bytes(r.AddCounter("modelmux_media_bytes_total",
+                                 "Image and video bytes as received (stage=before) and as sent "
+                                 "upstream (stage=after), by provider.",
+                                 {"provider", "stage"})),
+        media_parts(r.AddCounter("modelmux_media_parts_total",
+                                 "Media handled by the media stage, by provider and what was "
+                                 "done (image, reencoded, fetched, video, frame, url).",
+                                 {"provider", "action"})) {}
+
+  // What the media stage did for one request.
+  void RecordMedia(const std::string& provider, const routing::AttemptLog& log) {
+    if (!log.media) return;
+    const media::MediaReport& m = *log.media;
+    media_bytes.With({provider, "before"}).Inc(static_cast<double>(m.bytes_before));
+    media_bytes.With({provider, "after"}).Inc(static_cast<double>(m.bytes_after));
+    auto add = [&](const char* action, int n) {
+      if (n > 0) media_parts.With({provider, action}).Inc(n);
+    };
+    add("image", m.images);
+    add("reencoded", m.reencoded);
+    add("fetched", m.fetched);
+    add("video", m.videos);
+    add("frame", m.frames);
+    add("url", m.passed_urls);
+  }
 
   // What the attempt loop did for one request.
   void RecordAttempts(const std::string& model, const routing::AttemptLog& log) {
@@ -90,6 +115,8 @@ struct GatewayMetrics {
   telemetry::CounterFamily& fallbacks;
   telemetry::HistogramFamily& queue_wait;
   telemetry::CounterFamily& backoff_wait;
+  telemetry::CounterFamily& media_bytes;
+  telemetry::CounterFamily& media_parts;
 };
 
 }  // namespace modelmux::gateway

@@ -12,6 +12,7 @@
 #include <utility>
 
 #include "routing/config_litellm.hpp"
+#include "routing/config_media.hpp"
 #include "routing/config_pipelines.hpp"
 #include "routing/config_reader.hpp"
 
@@ -237,7 +238,8 @@ void ParseModels(ParseContext& ctx, const YAML::Node& node, std::vector<ModelAli
     std::string path = "models[" + std::to_string(i) + "]";
     MapReader r(ctx, node[i], path,
                 {"name", "deployments", "provider", "model", "weight", "rpm", "tpm", "rate_window",
-                 "fallbacks", "context_window_fallback", "content_policy_fallback", "strategy"});
+                 "fallbacks", "context_window_fallback", "content_policy_fallback", "strategy",
+                 "image_policy"});
     ModelAlias alias;
     r.String("name", alias.name);
     if (!ctx.ok()) return;
@@ -252,6 +254,11 @@ void ParseModels(ParseContext& ctx, const YAML::Node& node, std::vector<ModelAli
       resilience::Strategy st = resilience::Strategy::kWeightedRandom;
       ReadStrategy(r, st);
       alias.strategy = st;
+    }
+    if (r.Has("image_policy")) {
+      media::ImagePolicy policy;
+      config_detail::ParseImagePolicy(ctx, r.Get("image_policy"), r.Path("image_policy"), policy);
+      alias.image_policy = policy;
     }
     if (!ctx.ok()) return;
     if (r.Has("deployments")) {
@@ -339,7 +346,7 @@ void ParseRedis(ParseContext& ctx, const YAML::Node& node, RedisConfig& c) {
 void ParseSections(ParseContext& ctx, const YAML::Node& root, Config& c) {
   MapReader top(ctx, root, "",
                 {"server", "providers", "models", "router", "cache", "redis", "auth", "limits",
-                 "telemetry", "batch", "model_list", "pipelines"});
+                 "telemetry", "batch", "model_list", "pipelines", "media"});
   if (!ctx.ok()) return;
   ParseServer(ctx, top.Get("server"), c.server);
   if (ctx.ok()) ParseProviders(ctx, top.Get("providers"), c.providers);
@@ -347,6 +354,7 @@ void ParseSections(ParseContext& ctx, const YAML::Node& root, Config& c) {
   if (ctx.ok()) ParseRouter(ctx, top.Get("router"), c.router);
   if (ctx.ok()) ParseCache(ctx, top.Get("cache"), c.cache);
   if (ctx.ok()) ParseRedis(ctx, top.Get("redis"), c.redis);
+  if (ctx.ok()) config_detail::ParseMedia(ctx, top.Get("media"), c.media);
   if (ctx.ok()) {
     MapReader a(ctx, top.Get("auth"), "auth", {"master_key"});
     a.Secret("master_key", c.auth.master_key, c.auth.master_key_source);

@@ -22,6 +22,7 @@
 #include <vector>
 
 #include "core/result.hpp"
+#include "media/image.hpp"
 #include "resilience/deployment_set.hpp"
 #include "resilience/retry_budget.hpp"
 #include "resilience/retry_policy.hpp"
@@ -135,7 +136,8 @@ struct ModelAlias {
   std::vector<std::string> fallbacks;
   std::string context_window_fallback;  // on a context-length error: a longer-context model
   std::string content_policy_fallback;  // on a content-filter refusal
-  std::optional<resilience::Strategy> strategy;  // overrides router.strategy
+  std::optional<resilience::Strategy> strategy;    // overrides router.strategy
+  std::optional<media::ImagePolicy> image_policy;  // over media.image_policy, under the request's
 };
 
 struct RouterConfig {
@@ -156,6 +158,30 @@ struct CacheConfig {
   CacheBackend backend = CacheBackend::kTiered;  // memory in front of SQLite (or Redis)
   std::chrono::milliseconds ttl{3'600'000};
   uint64_t max_bytes = 256ull << 20;  // memory tier
+};
+
+// Multimodal input (docs/MULTIMODAL.md).
+struct MediaConfig {
+  media::ImagePolicy image_policy;  // the default; a model's and then the request's override it
+  // Download image and video URLs in the gateway for providers that cannot fetch them (off: such
+  // URLs are refused and callers must send data: URLs).
+  bool fetch = true;
+  bool always_fetch = false;  // download even where the provider could fetch the URL itself
+  // Hosts and networks the fetcher may reach although they are not public ("10.0.0.0/8",
+  // "images.internal", "*.corp.example"); empty: public addresses only.
+  std::vector<std::string> fetch_allow;
+  uint64_t max_fetch_bytes = 20ull << 20;
+  std::chrono::milliseconds fetch_timeout{15'000};
+  uint32_t max_redirects = 3;
+  // Frames for providers without video input.
+  uint32_t video_max_frames = 8;
+  double video_fps = 0;              // 0: video_max_frames spread over the clip
+  bool video_scene_changes = false;  // sample at scene changes instead of evenly
+  uint32_t video_frame_max_side = 768;
+  std::chrono::milliseconds video_max_duration{600'000};
+  // The model `POST /v1/describe` and `modelmux describe` use when the caller names none
+  // (empty: "sim/vision" while only the simulator is configured, else callers must name one).
+  std::string describe_model;
 };
 
 struct RedisConfig {
@@ -214,6 +240,7 @@ struct Config {
   RouterConfig router;
   CacheConfig cache;
   RedisConfig redis;
+  MediaConfig media;
   AuthConfig auth;
   LimitsConfig limits;
   TelemetryConfig telemetry;

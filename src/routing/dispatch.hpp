@@ -29,6 +29,7 @@
 
 #include "core/request_context.hpp"
 #include "core/result.hpp"
+#include "media/prepare.hpp"
 #include "resilience/deployment_set.hpp"
 #include "resilience/rate_limiter.hpp"
 #include "resilience/retry_budget.hpp"
@@ -77,6 +78,8 @@ struct AttemptLog {
   // The rate limiter that admitted the last attempt and the tokens it reserved (for Settle).
   resilience::RateLimiter* limiter = nullptr;
   int64_t reserved_tokens = 0;
+  // What the media stage did to the request for the provider that answered (or last tried).
+  std::optional<media::MediaReport> media;
 };
 
 class Dispatcher {

@@ -164,22 +164,27 @@ boost::asio::awaitable<Result<ChatResponse>> Router::Chat(ChatRequest request, R
   request.stream = false;
   AttemptLog local;
   AttemptLog& log = log_out ? *log_out : local;
+  MM_CO_TRY(auto own_policy, TakeImagePolicy(request));
+  MediaStage media(*config_, request, EffectivePolicy(*config_, request.model, own_policy));
   const int64_t tokens =
       text::EstimatePromptTokens(request) + request.max_tokens.value_or(kDefaultCompletionReserve);
-  auto attempt = [&](const Target& t) { return ChatTarget(t, request, ctx, forward); };
+  auto attempt = [&](const Target& t) { return ChatTarget(t, request, media, ctx, forward); };
   auto r = co_await dispatcher_->Run<ChatResponse>(request.model, ctx, tokens, log, attempt);
+  if (media.report() != nullptr) log.media = *media.report();
   if (r.ok() && r->usage) Dispatcher::Settle(log, r->usage->total());
   co_return r;
 }
 
 boost::asio::awaitable<Result<ChatResponse>> Router::ChatTarget(const Target& target,
                                                                 const ChatRequest& request,
+                                                                MediaStage& media,
                                                                 const RequestContext& ctx,
                                                                 const net::Headers& forward) const {
+  MM_CO_TRY(const ChatRequest* fitted, co_await media.For(target));
   // A provider that reports its access token stale (Qianfan 110/111) gets one more try with a
   // freshly exchanged token.
   co_return co_await upstream::RetryOnStaleCredentials<ChatResponse>(
-      target.provider->signer(), [&] { return ChatOnce(target, request, ctx, forward); });
+      target.provider->signer(), [&] { return ChatOnce(target, *fitted, ctx, forward); });
 }
 
 boost::asio::awaitable<Result<ChatResponse>> Router::ChatOnce(const Target& target,
@@ -280,18 +285,23 @@ boost::asio::awaitable<Result<std::unique_ptr<UpstreamStream>>> Router::OpenStre
   request.stream = true;
   AttemptLog local;
   AttemptLog& log = log_out ? *log_out : local;
+  MM_CO_TRY(auto own_policy, TakeImagePolicy(request));
+  MediaStage media(*config_, request, EffectivePolicy(*config_, request.model, own_policy));
   const int64_t tokens =
       text::EstimatePromptTokens(request) + request.max_tokens.value_or(kDefaultCompletionReserve);
-  auto attempt = [&](const Target& t) { return OpenTarget(t, request, ctx, forward); };
-  co_return co_await dispatcher_->Run<std::unique_ptr<UpstreamStream>>(request.model, ctx, tokens,
-                                                                       log, attempt);
+  auto attempt = [&](const Target& t) { return OpenTarget(t, request, media, ctx, forward); };
+  auto r = co_await dispatcher_->Run<std::unique_ptr<UpstreamStream>>(request.model, ctx, tokens,
+                                                                      log, attempt);
+  if (media.report() != nullptr) log.media = *media.report();
+  co_return r;
 }
 
 boost::asio::awaitable<Result<std::unique_ptr<UpstreamStream>>> Router::OpenTarget(
-    const Target& target, const ChatRequest& request, const RequestContext& ctx,
+    const Target& target, const ChatRequest& request, MediaStage& media, const RequestContext& ctx,
     const net::Headers& forward) const {
+  MM_CO_TRY(const ChatRequest* fitted, co_await media.For(target));
   co_return co_await upstream::RetryOnStaleCredentials<std::unique_ptr<UpstreamStream>>(
-      target.provider->signer(), [&] { return OpenOnce(target, request, ctx, forward); });
+      target.provider->signer(), [&] { return OpenOnce(target, *fitted, ctx, forward); });
 }
 
 boost::asio::awaitable<Result<std::unique_ptr<UpstreamStream>>> Router::OpenOnce(

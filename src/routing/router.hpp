@@ -17,6 +17,7 @@
 #include "net/headers.hpp"
 #include "routing/config.hpp"
 #include "routing/dispatch.hpp"
+#include "routing/media_stage.hpp"
 #include "routing/resolver.hpp"
 #include "upstream/provider.hpp"
 
@@ -145,14 +146,15 @@ class Router {
                                                         const net::Headers& forward) const;
   boost::asio::awaitable<Result<ChatResponse>> ChatTarget(const Target& target,
                                                           const ChatRequest& request,
+                                                          MediaStage& media,
                                                           const RequestContext& ctx,
                                                           const net::Headers& forward) const;
   boost::asio::awaitable<Result<std::unique_ptr<UpstreamStream>>> OpenOnce(
       const Target& target, const ChatRequest& request, const RequestContext& ctx,
       const net::Headers& forward) const;
   boost::asio::awaitable<Result<std::unique_ptr<UpstreamStream>>> OpenTarget(
-      const Target& target, const ChatRequest& request, const RequestContext& ctx,
-      const net::Headers& forward) const;
+      const Target& target, const ChatRequest& request, MediaStage& media,
+      const RequestContext& ctx, const net::Headers& forward) const;
   boost::asio::awaitable<Result<EmbeddingResponse>> EmbedOnce(const Target& target,
                                                               const EmbeddingRequest& request,
                                                               const RequestContext& ctx,

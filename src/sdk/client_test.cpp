@@ -187,7 +187,8 @@ TEST_F(ClientTest, ImagesTravelAsContentParts) {
       "gg==");
   auto reply = client_->chat(options);
   ASSERT_TRUE(reply.ok()) << reply.error().ToString();
-  EXPECT_EQ(reply->text, "what is in this picture");
+  // The simulator states the image it received, then echoes.
+  EXPECT_EQ(reply->text, "[image: png 1x1, 70 bytes]\nwhat is in this picture");
   ASSERT_TRUE(reply->usage.has_value());
   // The image adds prompt tokens beyond the text alone.
   auto text_only = client_->chat(Ask("sim/echo", "what is in this picture"));

@@ -1,4 +1,5 @@
 #include "sim/anthropic_request.hpp"
+#include "sim/media_report.hpp"
 
 #include <algorithm>
 #include <boost/json.hpp>
@@ -92,6 +93,18 @@ Result<ParsedContent> ParseContent(const json::value& content, const std::string
     } else if (t == "image" || t == "document") {
       if (!p.contains("source")) return Missing(at + ".source");
       m.extra_tokens += kImageTokens;
+      const json::object* src = p.at("source").if_object();
+      if (t == "image" && src != nullptr) {
+        const json::value* data = src->if_contains("data");
+        const json::value* url = src->if_contains("url");
+        const json::value* mt = src->if_contains("media_type");
+        if (data != nullptr && data->is_string()) {
+          m.media.push_back(DescribeMedia(MediaKind::kImage, data->get_string(), true,
+                                          mt && mt->is_string() ? mt->get_string() : ""));
+        } else if (url != nullptr && url->is_string()) {
+          m.media.push_back(DescribeMedia(MediaKind::kImage, url->get_string()));
+        }
+      }
     } else if (t == "tool_use") {
       const json::value* name = p.if_contains("name");
       if (name == nullptr || !name->is_string()) return Missing(at + ".name");
@@ -169,7 +182,7 @@ Result<std::string> ChooseTool(const json::object& o, std::string_view last_user
 Status ParseMessages(const json::object& o, SimRequest& r) {
   if (const json::value* system = o.if_contains("system"); system && !system->is_null()) {
     MM_TRY(std::string text, SystemText(*system));
-    if (!text.empty()) r.messages.push_back(SimMessage{"system", std::move(text), 0});
+    if (!text.empty()) r.messages.push_back(SimMessage{"system", std::move(text), 0, {}});
   }
   const json::value* messages = o.if_contains("messages");
   if (messages == nullptr) return Missing("messages");

@@ -1,4 +1,5 @@
 #include "sim/bedrock_wire.hpp"
+#include "sim/media_report.hpp"
 
 #include <openssl/crypto.h>
 
@@ -238,7 +239,7 @@ Result<SimRequest> ParseConverseRequest(std::string_view model, bool stream,
       if (!text.empty()) text.push_back('\n');
       text.append(t->get_string());
     }
-    if (!text.empty()) r.messages.push_back(SimMessage{"system", std::move(text), 0});
+    if (!text.empty()) r.messages.push_back(SimMessage{"system", std::move(text), 0, {}});
   }
   const json::value* messages = o.if_contains("messages");
   if (messages == nullptr || !messages->is_array() || messages->get_array().empty()) {
@@ -259,7 +260,7 @@ Result<SimRequest> ParseConverseRequest(std::string_view model, bool stream,
     if (content == nullptr || !content->is_array() || content->get_array().empty()) {
       return Bad("The content field in the Message object at " + where + " is empty.");
     }
-    SimMessage sm{std::string(role->get_string()), "", 0};
+    SimMessage sm{std::string(role->get_string()), "", 0, {}};
     bool has_text = false, only_results = true;
     auto append = [&sm](std::string_view text) {
       if (!sm.text.empty()) sm.text.push_back('\n');
@@ -274,6 +275,14 @@ Result<SimRequest> ParseConverseRequest(std::string_view model, bool stream,
         only_results = false;
       } else if (b->contains("image")) {
         sm.extra_tokens += kMediaTokens;
+        const json::object* img = b->at("image").if_object();
+        const json::object* src =
+            img ? img->if_contains("source") ? img->at("source").if_object() : nullptr : nullptr;
+        if (src != nullptr) {
+          if (const json::value* bytes = src->if_contains("bytes"); bytes && bytes->is_string()) {
+            sm.media.push_back(DescribeMedia(MediaKind::kImage, bytes->get_string(), true));
+          }
+        }
         only_results = false;
       } else if (const json::value* use = b->if_contains("toolUse"); use && use->is_object()) {
         const json::value* name = use->get_object().if_contains("name");

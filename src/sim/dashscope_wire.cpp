@@ -1,4 +1,5 @@
 #include "sim/dashscope_wire.hpp"
+#include "sim/media_report.hpp"
 
 #include <boost/json.hpp>
 
@@ -53,8 +54,10 @@ Result<SimMessage> ParseMessage(const json::value& v, size_t i, bool multimodal)
         first = false;
       } else if (key == "image") {
         m.extra_tokens += kImageTokens;
+        m.media.push_back(DescribeMedia(MediaKind::kImage, value.get_string()));
       } else if (key == "video" || key == "audio") {
         m.extra_tokens += kMediaTokens;
+        if (key == "video") m.media.push_back(DescribeMedia(MediaKind::kVideo, value.get_string()));
       } else {
         return Reject(where + ".content has an unknown part '" + std::string(key) + "'");
       }
@@ -227,7 +230,7 @@ Result<DashScopeCall> ParseDashScopeCall(std::string_view body, bool multimodal)
     }
   } else if (const json::value* prompt = input->if_contains("prompt");
              prompt != nullptr && prompt->is_string() && !multimodal) {
-    r.messages.push_back(SimMessage{"user", std::string(prompt->get_string()), 0});
+    r.messages.push_back(SimMessage{"user", std::string(prompt->get_string()), 0, {}});
     r.last_user_text = r.messages.back().text;
   } else {
     return Reject("input.messages is required");

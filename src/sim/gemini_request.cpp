@@ -1,4 +1,5 @@
 #include "sim/gemini_request.hpp"
+#include "sim/media_report.hpp"
 
 #include <boost/json.hpp>
 #include <cmath>
@@ -61,8 +62,24 @@ Result<ParsedContent> ParseParts(const json::value* parts, const std::string& wh
       }
       append(text->get_string());
       out.has_text = true;
-    } else if (Member(p, "inline_data", "inlineData") || Member(p, "file_data", "fileData")) {
+    } else if (const json::value* inline_data = Member(p, "inline_data", "inlineData")) {
       m.extra_tokens += kMediaTokens;
+      const json::object* d = inline_data->if_object();
+      const json::value* data = d ? d->if_contains("data") : nullptr;
+      const json::value* mt = d ? Member(*d, "mime_type", "mimeType") : nullptr;
+      const std::string_view mime = mt && mt->is_string() ? mt->get_string() : "";
+      if (data != nullptr && data->is_string()) {
+        m.media.push_back(
+            DescribeMedia(mime.starts_with("video/") ? MediaKind::kVideo : MediaKind::kImage,
+                          data->get_string(), true, mime));
+      }
+    } else if (const json::value* file_data = Member(p, "file_data", "fileData")) {
+      m.extra_tokens += kMediaTokens;
+      const json::object* d = file_data->if_object();
+      const json::value* uri = d ? Member(*d, "file_uri", "fileUri") : nullptr;
+      if (uri != nullptr && uri->is_string()) {
+        m.media.push_back(DescribeMedia(MediaKind::kImage, uri->get_string()));
+      }
     } else if (const json::value* call = Member(p, "function_call", "functionCall")) {
       const json::value* name =
           call->is_object() ? call->get_object().if_contains("name") : nullptr;
@@ -184,7 +201,7 @@ Result<SimRequest> ParseGeminiRequest(std::string_view model, bool stream, std::
   if (const json::value* system = Member(o, "system_instruction", "systemInstruction");
       system != nullptr && !system->is_null()) {
     MM_TRY(std::string text, SystemText(*system));
-    if (!text.empty()) r.messages.push_back(SimMessage{"system", std::move(text), 0});
+    if (!text.empty()) r.messages.push_back(SimMessage{"system", std::move(text), 0, {}});
   }
   const json::value* contents = o.if_contains("contents");
   if (contents == nullptr || !contents->is_array() || contents->get_array().empty()) {

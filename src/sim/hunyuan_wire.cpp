@@ -1,4 +1,5 @@
 #include "sim/hunyuan_wire.hpp"
+#include "sim/media_report.hpp"
 
 #include <openssl/crypto.h>
 
@@ -178,7 +179,7 @@ Result<SimRequest> ParseHunyuanChat(std::string_view body) {
       return Invalid(at + ".Role must be system, user, assistant or tool.");
     }
     if (rn == "system" && i != 0) return Invalid(at + ": system must be the first message.");
-    SimMessage sm{rn, "", 0};
+    SimMessage sm{rn, "", 0, {}};
     if (const json::value* c = m->if_contains("Content")) {
       if (!c->is_string()) return Invalid(at + ".Content must be a string.");
       sm.text = std::string(c->get_string());
@@ -195,6 +196,12 @@ Result<SimRequest> ParseHunyuanChat(std::string_view body) {
           sm.text += std::string(t->get_string());
         } else if (type->get_string() == "image_url") {
           sm.extra_tokens += kImageTokens;
+          const json::value* iu = p->if_contains("ImageUrl");
+          const json::value* url =
+              iu && iu->is_object() ? iu->get_object().if_contains("Url") : nullptr;
+          if (url != nullptr && url->is_string()) {
+            sm.media.push_back(DescribeMedia(MediaKind::kImage, url->get_string()));
+          }
         } else {
           return Invalid(at + ".Contents Type must be text or image_url.");
         }

@@ -1,4 +1,5 @@
 #include "sim/ollama_wire.hpp"
+#include "sim/media_report.hpp"
 
 #include <boost/json.hpp>
 #include <cstdio>
@@ -95,7 +96,7 @@ Result<SimRequest> ParseOllamaChat(std::string_view body) {
       if (rn != "system" && rn != "user" && rn != "assistant" && rn != "tool") {
         return Invalid("invalid role: " + rn);
       }
-      SimMessage sm{rn, "", 0};
+      SimMessage sm{rn, "", 0, {}};
       if (const json::value* c = m->if_contains("content")) {
         if (!c->is_string()) return Invalid("message content must be a string");
         sm.text = std::string(c->get_string());
@@ -108,6 +109,7 @@ Result<SimRequest> ParseOllamaChat(std::string_view body) {
             return Invalid("images must be raw base64 strings");
           }
           sm.extra_tokens += kImageTokens;
+          sm.media.push_back(DescribeMedia(MediaKind::kImage, img.get_string(), true));
         }
       }
       if (rn == "user") r.last_user_text = sm.text;

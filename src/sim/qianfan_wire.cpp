@@ -137,7 +137,7 @@ Result<SimRequest> ParseQianfanRequest(std::string_view endpoint, std::string_vi
   if (const json::value* system = o.if_contains("system")) {
     if (!system->is_string()) return Rejected(reject, 336003, "system must be a string");
     if (!system->get_string().empty()) {
-      r.messages.push_back(SimMessage{"system", std::string(system->get_string()), 0});
+      r.messages.push_back(SimMessage{"system", std::string(system->get_string()), 0, {}});
     }
   }
   for (size_t i = 0; i < arr.size(); ++i) {
@@ -156,7 +156,7 @@ Result<SimRequest> ParseQianfanRequest(std::string_view endpoint, std::string_vi
                       "messages[" + std::to_string(i) + "].role must be " +
                           (user_slot ? "user" : "assistant") + " (messages alternate)");
     }
-    r.messages.push_back(SimMessage{std::string(rn), std::string(content->get_string()), 0});
+    r.messages.push_back(SimMessage{std::string(rn), std::string(content->get_string()), 0, {}});
     if (rn == "user") r.last_user_text = std::string(content->get_string());
   }
   if (const json::value* s = o.if_contains("stream")) {

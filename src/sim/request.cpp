@@ -1,4 +1,5 @@
 #include "sim/request.hpp"
+#include "sim/media_report.hpp"
 
 #include <algorithm>
 #include <boost/json.hpp>
@@ -93,8 +94,15 @@ Result<SimMessage> ParseMessage(const json::value& v, size_t index) {
           if (!first) m.text.push_back('\n');
           m.text.append(text->get_string());
           first = false;
-        } else if (t == "image_url") {
+        } else if (t == "image_url" || t == "video_url") {
           m.extra_tokens += kImageTokens;
+          const json::value* inner = p.if_contains(t);
+          const json::value* url =
+              inner && inner->is_object() ? inner->get_object().if_contains("url") : nullptr;
+          if (url != nullptr && url->is_string()) {
+            m.media.push_back(DescribeMedia(
+                t == "image_url" ? MediaKind::kImage : MediaKind::kVideo, url->get_string()));
+          }
         } else if (t == "input_audio") {
           m.extra_tokens += kAudioTokens;
         }
@@ -182,7 +190,7 @@ Status ParseChat(const json::object& o, SimRequest& r) {
 Status ParseLegacy(const json::object& o, SimRequest& r) {
   const json::value* prompt = o.if_contains("prompt");
   if (prompt == nullptr) return Missing("prompt");
-  SimMessage m{"user", "", 0};
+  SimMessage m{"user", "", 0, {}};
   if (prompt->is_string()) {
     m.text = std::string(prompt->get_string());
     r.prompt_tokens = CountTokens(m.text);
@@ -345,8 +353,21 @@ ReplyPlan PlanReply(const SimRequest& request, std::optional<int64_t> natural_to
     return plan;
   }
   std::vector<std::string> pieces;
+  // What arrived as media is stated first (tests read it to see what reached the provider).
+  std::string media;
+  for (const SimMessage& m : request.messages) {
+    for (const auto& line : m.media) media += line + "\n";
+  }
   if (IsEchoModel(request.model)) {
-    pieces = SplitPieces(request.last_user_text);
+    pieces = SplitPieces(media + request.last_user_text);
+  } else if (!media.empty()) {
+    pieces = SplitPieces(media);
+    int64_t natural =
+        std::clamp<int64_t>(natural_tokens.value_or(kDefaultChatTokens), 0, kMaxOutputTokens);
+    for (auto& p : GeneratePieces(h, static_cast<size_t>(natural),
+                                  ContainsCjk(request.last_user_text), true)) {
+      pieces.push_back(std::move(p));
+    }
   } else {
     int64_t natural =
         std::clamp<int64_t>(natural_tokens.value_or(kDefaultChatTokens), 0, kMaxOutputTokens);

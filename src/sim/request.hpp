@@ -18,8 +18,9 @@ enum class Endpoint { kChat, kCompletions, kEmbeddings, kMessages, kCountTokens 
 
 struct SimMessage {
   std::string role;
-  std::string text;          // text parts joined with '\n'
-  int64_t extra_tokens = 0;  // images, audio, tool calls
+  std::string text;                // text parts joined with '\n'
+  int64_t extra_tokens = 0;        // images, audio, tool calls
+  std::vector<std::string> media;  // DescribeMedia lines (sim/media_report.hpp), in order
 };
 
 struct SimRequest {

@@ -323,8 +323,10 @@ TEST(SimulatorAnthropicTest, BlocksImagesToolResultsAndCountTokens) {
         "content":"result text"}]}]})";
   FakeWriter w = Post(sim, "/v1/messages", body);
   ASSERT_EQ(w.status, 200) << w.body;
-  // The echo is the last user message with text ("look"), not the tool result.
-  EXPECT_EQ(w.Json().at("content").at(0).at("text").as_string(), "look");
+  // The echo is the last user message with text ("look"), not the tool result, after what the
+  // simulator made of the image ("AAAA" is three zero bytes, not an image).
+  EXPECT_EQ(w.Json().at("content").at(0).at("text").as_string(),
+            "[image: unreadable (unsupported_image_format), 3 bytes]\nlook");
   // system "Be brief" 2+4; "look" 1+4+85 (image); tool_use "search" 2 + {"q":"x"} (9 bytes) 3,
   // +4; "result text" 3+4 -> 112.
   EXPECT_EQ(Int(w.Json().at("usage"), "input_tokens"), 112);

@@ -62,6 +62,7 @@ std::string RequestLog::Format(const RequestRecord& r) const {
         R"(,"prompt_tokens":{},"completion_tokens":{},"cached_tokens":{},"reasoning_tokens":{},"tokens":{})",
         r.usage->prompt_tokens, r.usage->completion_tokens, r.usage->cache_read_tokens,
         r.usage->reasoning_tokens, tokens);
+    if (r.usage_estimated) line += R"(,"usage_estimated":true)";
   }
   line += r.cost.empty() ? R"(,"cost":null)" : fmt::format(R"(,"cost":"{}")", JsonEscape(r.cost));
   if (r.attempts > 1) line += fmt::format(R"(,"attempts":{})", r.attempts);

@@ -28,6 +28,9 @@ struct RequestRecord {
   bool stream = false;
   size_t prompt_chars = 0;
   std::optional<Usage> usage;
+  // The usage is modelmux's estimate (a stream cut before the provider reported its count):
+  // the prompt estimated from the request, the completion from the text delivered.
+  bool usage_estimated = false;
   std::string cost;  // formatted ("$0.002"), or "" when unknown
   std::chrono::system_clock::time_point start;
   std::chrono::duration<double> latency{0};

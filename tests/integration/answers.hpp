@@ -193,6 +193,18 @@ inline Answer FromAnthropic(const HttpResult& r, bool stream) {
   return a;
 }
 
+// The line the simulator writes first for kTinyPngBase64 (it states the media it received).
+inline std::string TinyPngLine() {
+  const std::string_view b64 = kTinyPngBase64;
+  size_t bytes = b64.size() / 4 * 3;
+  if (b64.ends_with("==")) {
+    bytes -= 2;
+  } else if (b64.ends_with("=")) {
+    bytes -= 1;
+  }
+  return "[image: png 1x1, " + std::to_string(bytes) + " bytes]\n";
+}
+
 // ---- request bodies -----------------------------------------------------------------------------
 
 // {"type":"object","properties":{"query":{"type":"string"}}}

@@ -147,7 +147,8 @@ TEST_F(Pipelines, VisionThenReasonGivesTheReasonerTheDescription) {
   Answer a = FromOpenAi(r, false);
   // The vision model (echo) saw the instruction and the question; the reasoner (echo) saw the
   // question and the description instead of the image.
-  const std::string description = std::string(kDescribe) + "\n" + kImageQuestion;
+  // (The simulator states the image it received before it echoes.)
+  const std::string description = TinyPngLine() + kDescribe + "\n" + kImageQuestion;
   const std::string expected = kImageQuestion + "\n[image description: " + description + "]";
   EXPECT_EQ(a.text, expected);
   EXPECT_EQ(Calls("echo-vision"), vision_before + 1);
@@ -184,8 +185,8 @@ TEST_F(Pipelines, VisionThenReasonGivesTheReasonerTheDescription) {
 }
 
 TEST_F(Pipelines, VisionThenReasonForAnthropicCallers) {
-  const std::string expected =
-      kImageQuestion + "\n[image description: " + kDescribe + "\n" + kImageQuestion + "]";
+  const std::string expected = kImageQuestion + "\n[image description: " + TinyPngLine() +
+                               kDescribe + "\n" + kImageQuestion + "]";
   for (bool stream : {false, true}) {
     HttpResult r = Anthropic(AnthropicBody("see", kImageQuestion, Kind::kImage, stream));
     ASSERT_EQ(r.status, 200) << r.body;
@@ -322,10 +323,10 @@ TEST_F(Pipelines, ConditionalRoutesByModalityLengthAndTier) {
   const int64_t before = Calls("echo-img");
   HttpResult s = OpenAi(OpenAiBody("pick", "look", Kind::kImage, true));
   ASSERT_EQ(s.status, 200) << s.body;
-  EXPECT_EQ(FromOpenAi(s, true).text, "look");
+  EXPECT_EQ(FromOpenAi(s, true).text, TinyPngLine() + "look");
   HttpResult m = Anthropic(AnthropicBody("pick", "look", Kind::kImage, true));
   ASSERT_EQ(m.status, 200) << m.body;
-  EXPECT_EQ(FromAnthropic(m, true).text, "look");
+  EXPECT_EQ(FromAnthropic(m, true).text, TinyPngLine() + "look");
   EXPECT_EQ(Calls("echo-img"), before + 2);
 }
 

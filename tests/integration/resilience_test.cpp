@@ -480,7 +480,12 @@ TEST(Resilience, StreamCutAfterThreeChunksEndsWithAnErrorEventAndIsLogged) {
   ASSERT_TRUE(line.is_object()) << gw.process->stderr_tail();
   EXPECT_EQ(Str(line.at("error").at("code")), "stream_cut");
   EXPECT_TRUE(line.at("stream").is_bool() && line.at("stream").get_bool());
-  // Missing (reliability.md 13): the log line carries no partial usage for a cut stream.
+  // The partial usage is recorded (reliability.md 13), marked as an estimate: the prompt, and
+  // the three chunks' text that reached the caller.
+  ASSERT_TRUE(line.get_object().contains("completion_tokens")) << json::serialize(line);
+  EXPECT_GT(line.at("prompt_tokens").to_number<int64_t>(), 0);
+  EXPECT_GE(line.at("completion_tokens").to_number<int64_t>(), 3);
+  EXPECT_TRUE(line.at("usage_estimated").as_bool());
 }
 
 // ---- g. fallbacks ---------------------------------------------------------------------------

@@ -47,8 +47,19 @@ Result<ScannedRequest> ScanParsed(const json::value& v) {
   }
   for (const auto& msg : o.at("messages").get_array()) {
     if (!msg.is_object()) continue;
-    if (const json::value* c = msg.get_object().if_contains("content"))
+    if (const json::value* c = msg.get_object().if_contains("content")) {
       s.prompt_chars += TextChars(*c);
+      if (!s.has_media && c->is_array()) {
+        for (const auto& p : c->get_array()) {
+          const json::value* t = p.is_object() ? p.get_object().if_contains("type") : nullptr;
+          if (t != nullptr && t->is_string() &&
+              (t->get_string() == "image_url" || t->get_string() == "video_url")) {
+            s.has_media = true;
+            break;
+          }
+        }
+      }
+    }
   }
   for (auto key : kExtensionKeys) {
     if (o.contains(key)) s.extension_keys_present.emplace_back(key);
@@ -290,6 +301,18 @@ bool IsErrorChunk(std::string_view data) {
   if (ec || !v.is_object()) return false;
   const json::value* err = v.get_object().if_contains("error");
   return err != nullptr && !err->is_null();
+}
+
+void AppendDeltaContent(std::string_view data, std::string& out) {
+  constexpr std::string_view kKey = "\"content\":";
+  for (size_t at = data.find(kKey); at != std::string_view::npos; at = data.find(kKey, at)) {
+    at += kKey.size();
+    while (at < data.size() && data[at] == ' ') ++at;
+    if (at >= data.size() || data[at] != '"') continue;
+    const size_t begin = ++at;
+    while (at < data.size() && data[at] != '"') at += data[at] == '\\' ? 2 : 1;
+    out.append(data.substr(begin, std::min(at, data.size()) - begin));
+  }
 }
 
 }  // namespace modelmux::dialects::openai

@@ -30,6 +30,7 @@ struct ScannedRequest {
   size_t prompt_chars = 0;            // code points of message text (strings and text parts)
   std::string prompt_text_sample;     // reserved; left empty
   std::vector<std::string> extension_keys_present;  // members of kExtensionKeys found
+  bool has_media = false;  // an image_url or video_url part (the media stage must see it)
 };
 
 // Scans a chat request. Rejects exactly as DecodeChatRequest does (same Error, same param) for:
@@ -57,6 +58,11 @@ struct ScannedRequest {
 // True for the usage-only chunk (choices:[] and a usage object) that OpenAI sends before [DONE]
 // when include_usage is on: the chunk to drop when the caller did not ask for usage.
 [[nodiscard]] bool IsUsageOnlyChunk(std::string_view data);
+
+// Appends the text of every `"content":"..."` string in one stream chunk's data to `out`, as
+// the raw JSON string bytes (escapes kept): enough to estimate the tokens of a stream that was
+// cut before its usage arrived. A cheap scan, not a parse.
+void AppendDeltaContent(std::string_view data, std::string& out);
 
 // True for an in-band error event (`{"error":{...}}` at the top level): the last event of a stream.
 [[nodiscard]] bool IsErrorChunk(std::string_view data);
