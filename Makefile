@@ -4,6 +4,7 @@
 #   make test                     build, all ctest labels (unit, integration, e2e, slow), examples
 #   make bench                    build, then the loopback benchmark (bench/run.sh)
 #   make bench-chaos              build, then the fault-profile benchmark (bench/chaos.sh)
+#   make bench-cache              build, then cache hits (memory/SQLite/Redis) vs a miss and nginx
 #   make tokenizer-tables         regenerate data/tokenizers/ from npm js-tiktoken (node)
 #   PRESET=debug make test        another preset (release, debug, asan-ubsan)
 
@@ -15,7 +16,7 @@ JOBS ?= $(shell nproc 2>/dev/null || echo 2)
 CTEST_JOBS ?= 2
 ARGS ?=
 
-.PHONY: all deps configure build run test examples bench bench-chaos format clean tokenizer-tables
+.PHONY: all deps configure build run test examples bench bench-chaos bench-cache format clean tokenizer-tables
 
 all: build
 
@@ -52,6 +53,9 @@ bench: build
 
 bench-chaos: build
 	bash bench/chaos.sh
+
+bench-cache: build
+	bash bench/cache.sh
 
 # Regenerates data/tokenizers/ (committed) from js-tiktoken, installed from tests/e2e's lock file.
 tokenizer-tables:

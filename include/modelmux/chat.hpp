@@ -23,6 +23,23 @@ struct Message {
   std::string content;        // the text; may be empty for an assistant message with tool calls
   // Images sent after the text: http(s) URLs or data: URLs ("data:image/png;base64,...").
   std::vector<std::string> image_urls;
+  // Local image files, sent after image_urls. Each is read when the call is made (chat(),
+  // stream(), or *_async on the calling thread), its type taken from its bytes (never its
+  // extension), and sent as a data: URL; the provider's limits then apply as to any image
+  // (resized or re-encoded where needed). An http(s) or data: URL given here is sent as it is.
+  // Errors, before any provider call ("invalid_request", param "messages[i].image_paths[j]"):
+  // code "file_unreadable" (missing or unreadable), "unsupported_image_format" (not an image:
+  // jpeg, png, webp, gif, heif, avif, tiff, bmp); "payload_too_large" with code
+  // "media_too_large" for a file over 512 MiB.
+  std::vector<std::string> image_paths;
+  // Videos, sent after the images: http(s) URLs or data: URLs ("data:video/mp4;base64,...").
+  // Providers with video input (Gemini, Qwen-VL) get the video; the others get frames sampled
+  // from it, each preceded by its timestamp (docs/MULTIMODAL.md).
+  std::vector<std::string> video_urls;
+  // Local video files, sent after video_urls; read as image_paths are. Errors as there, with
+  // "unsupported_video_format" (not mp4, mov, webm, mkv, avi, ...) or "video_unreadable"
+  // (a container whose contents are broken).
+  std::vector<std::string> video_paths;
   std::string name;                  // optional participant name
   std::string tool_call_id;          // role "tool": the call this message answers
   std::vector<ToolCall> tool_calls;  // role "assistant": calls the model made earlier
@@ -32,6 +49,14 @@ struct Message {
   static Message User(std::string text, std::vector<std::string> images = {}) {
     Message m = Of("user", std::move(text));
     m.image_urls = std::move(images);
+    return m;
+  }
+  // Local files instead of URLs: Message::UserFiles("What happens here?", {}, {"clip.mp4"}).
+  static Message UserFiles(std::string text, std::vector<std::string> image_paths,
+                           std::vector<std::string> video_paths = {}) {
+    Message m = Of("user", std::move(text));
+    m.image_paths = std::move(image_paths);
+    m.video_paths = std::move(video_paths);
     return m;
   }
   static Message Assistant(std::string text) { return Of("assistant", std::move(text)); }

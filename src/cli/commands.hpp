@@ -64,6 +64,15 @@ struct DescribeArgs {
 void AddDescribeFlags(CLI::App& cmd, DescribeArgs& args);
 int RunDescribe(const DescribeArgs& args);
 
+struct TokensArgs {
+  std::string file;  // a path, or "-" for standard input
+  std::string model = "gpt-4o";
+  bool split = false;
+  bool json = false;
+};
+void AddTokensFlags(CLI::App& cmd, TokensArgs& args);
+int RunTokens(const TokensArgs& args);
+
 struct ProvidersArgs {
   ConfigOverrides config;
   bool json = false;
@@ -79,6 +88,16 @@ struct DoctorArgs {
 };
 void AddDoctorFlags(CLI::App& cmd, DoctorArgs& args);
 int RunDoctor(const DoctorArgs& args);
+
+struct CacheArgs {
+  ConfigOverrides config;
+  std::string action;  // stats | list | purge
+  std::string model, ns, older_than;
+  bool expired_only = false;
+  size_t limit = 100;
+};
+void AddCacheFlags(CLI::App& cmd, CacheArgs& args);
+int RunCache(const CacheArgs& args);
 
 // Prints "modelmux: <message>" to stderr and returns the exit code for it.
 int Fail(const Error& e);

@@ -33,6 +33,16 @@ int main(int argc, char** argv) {
       "describe", "Caption, read (OCR) or answer a question about an image or a video");
   AddDescribeFlags(*describe_cmd, describe);
 
+  TokensArgs tokens;
+  auto* tokens_cmd = app.add_subcommand(
+      "tokens", "Count a text file's tokens for a model (exact for OpenAI models)");
+  AddTokensFlags(*tokens_cmd, tokens);
+
+  CacheArgs cache;
+  auto* cache_cmd = app.add_subcommand(
+      "cache", "Response cache clean-up: stats, list or purge entries (by model, age, namespace)");
+  AddCacheFlags(*cache_cmd, cache);
+
   ProvidersArgs providers;
   auto* providers_cmd = app.add_subcommand(
       "providers", "List configured providers and where each credential comes from");
@@ -53,6 +63,8 @@ int main(int argc, char** argv) {
     if (sim_cmd->parsed()) return RunSim(sim);
     if (chat_cmd->parsed()) return RunChat(chat);
     if (describe_cmd->parsed()) return RunDescribe(describe);
+    if (cache_cmd->parsed()) return RunCache(cache);
+    if (tokens_cmd->parsed()) return RunTokens(tokens);
     if (providers_cmd->parsed()) return RunProviders(providers);
     if (doctor_cmd->parsed()) return RunDoctor(doctor);
   } catch (const std::exception& e) {

@@ -32,6 +32,10 @@ Result<std::shared_ptr<routing::Config>> LoadConfig(const ConfigOverrides& o, bo
     cfg->server.port = static_cast<uint16_t>(std::atoi(p));
   }
   if (auto dir = EnvOr(o.data_dir, "MODELMUX_DATA_DIR"); !dir.empty()) cfg->server.data_dir = dir;
+  if (auto redis = EnvOr(o.redis, "MODELMUX_REDIS_URL"); !redis.empty()) {
+    cfg->redis.url = redis;
+    cfg->redis.url_source = o.redis.empty() ? "MODELMUX_REDIS_URL" : "--redis";
+  }
   if (auto fmt = EnvOr(o.log_format, "MODELMUX_LOG_FORMAT"); !fmt.empty()) {
     if (fmt == "json") {
       cfg->server.log_format = routing::LogFormat::kJson;
@@ -56,8 +60,11 @@ void Runtime::PointSimAtInProcess(routing::Config& config) const {
 }
 
 Result<std::unique_ptr<Runtime>> Runtime::Start(std::shared_ptr<routing::Config> config,
-                                                net::EventLoops& loops) {
+                                                net::EventLoops& loops, bool with_cache) {
   auto rt = std::unique_ptr<Runtime>(new Runtime());
+  if (with_cache) {
+    MM_TRY(rt->cache_, routing::ResponseCache::Create(*config, loops.loop(0).get_executor()));
+  }
   bool needs_sim = false;
   for (const auto& p : config->providers) {
     needs_sim |= p.type == routing::ProviderType::kSim && p.base_url.empty();
@@ -81,7 +88,7 @@ Result<std::unique_ptr<Runtime>> Runtime::Start(std::shared_ptr<routing::Config>
 Result<std::shared_ptr<const routing::Router>> Runtime::Rebuild(
     std::shared_ptr<routing::Config> config) const {
   PointSimAtInProcess(*config);
-  return routing::Router::Create(std::move(config));
+  return routing::Router::Create(std::move(config), cache_);
 }
 
 }  // namespace modelmux::cli

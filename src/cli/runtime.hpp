@@ -18,6 +18,7 @@ struct ConfigOverrides {
   int port = -1;            // --port or MODELMUX_PORT
   std::string data_dir;     // --data-dir or MODELMUX_DATA_DIR
   std::string log_format;   // --log-format or MODELMUX_LOG_FORMAT
+  std::string redis;        // --redis or MODELMUX_REDIS_URL (overrides redis.url)
 };
 
 // Loads the file (or the embedded defaults), applies overrides and provider discovery.
@@ -27,8 +28,11 @@ struct ConfigOverrides {
 class Runtime {
  public:
   // Starts the in-process simulator (if the config needs it) on `loops` and builds the router.
+  // `with_cache`: build the response cache the config asks for (the gateway; one-shot commands
+  // go without).
   [[nodiscard]] static Result<std::unique_ptr<Runtime>> Start(
-      std::shared_ptr<routing::Config> config, net::EventLoops& loops);
+      std::shared_ptr<routing::Config> config, net::EventLoops& loops, bool with_cache = false);
+  [[nodiscard]] const std::shared_ptr<routing::ResponseCache>& cache() const { return cache_; }
 
   [[nodiscard]] std::shared_ptr<const routing::Router> router() const { return router_; }
   // Rebuilds the router from a new config, keeping the running simulator. Errors leave the old.
@@ -41,6 +45,7 @@ class Runtime {
 
   std::unique_ptr<sim::Simulator> sim_;
   std::unique_ptr<net::Server> sim_server_;
+  std::shared_ptr<routing::ResponseCache> cache_;  // outlives every router built from it
   std::shared_ptr<const routing::Router> router_;
 };
 

@@ -17,7 +17,12 @@ namespace modelmux::cli {
 namespace asio = boost::asio;
 
 int Fail(const Error& e) {
-  std::fprintf(stderr, "modelmux: %s\n", e.message.c_str());
+  // The machine code too, so scripts can tell failures apart.
+  if (e.code.empty()) {
+    std::fprintf(stderr, "modelmux: %s\n", e.message.c_str());
+  } else {
+    std::fprintf(stderr, "modelmux: %s [%s]\n", e.message.c_str(), e.code.c_str());
+  }
   return e.kind == ErrorKind::kInvalidRequest ? 2 : 1;
 }
 
@@ -27,6 +32,9 @@ void AddServeFlags(CLI::App& cmd, ServeArgs& a) {
   cmd.add_option("--port", a.config.port, "Listen port, 0 for a free one (default 8080)")
       ->check(CLI::Range(0, 65535));
   cmd.add_option("--data-dir", a.config.data_dir, "State directory (default ./modelmux-data)");
+  cmd.add_option("--redis", a.config.redis,
+                 "Redis URL(s) shared by replicas: redis://, rediss://, comma-separated cluster "
+                 "seeds (env MODELMUX_REDIS_URL)");
   cmd.add_option("--log-format", a.config.log_format, "json (default) or human")
       ->check(CLI::IsMember({"json", "human"}));
   cmd.add_option("--threads", a.threads, "Event loops (default: the CPUs this process may use)");
@@ -68,7 +76,7 @@ int RunServe(const ServeArgs& args) {
   const unsigned threads = args.threads ? args.threads : config->server.threads;
   net::EventLoops loops(threads);
 
-  auto rt = Runtime::Start(config, loops);
+  auto rt = Runtime::Start(config, loops, /*with_cache=*/true);
   if (!rt.ok()) return Fail(rt.error());
   auto& runtime = **rt;
 

@@ -1,5 +1,6 @@
 #include "gateway/gateway.hpp"
 
+#include <algorithm>
 #include <boost/asio/as_tuple.hpp>
 #include <boost/asio/co_spawn.hpp>
 #include <boost/asio/detached.hpp>
@@ -10,15 +11,18 @@
 #include <boost/asio/use_awaitable.hpp>
 #include <random>
 
+#include "cache/memory.hpp"
 #include "core/sse.hpp"
 #include "dialects/anthropic/anthropic.hpp"
 #include "dialects/openai/errors.hpp"
 #include "dialects/openai/fast_path.hpp"
 #include "dialects/openai/openai.hpp"
 #include "dialects/openai/request.hpp"
+#include "gateway/cache_admin.hpp"
 #include "gateway/describe.hpp"
 #include "gateway/embeddings.hpp"
 #include "gateway/gateway_metrics.hpp"
+#include "gateway/token_counter.hpp"
 #include "text/token_estimator.hpp"
 
 namespace modelmux::gateway {
@@ -82,6 +86,7 @@ net::Headers BaseHeaders(const Gateway::Exchange& ex, std::string_view content_t
     h.Add("x-modelmux-deployment", ex.attempts.deployment);
   }
   if (ex.attempts.media) h.Add("x-modelmux-media", ex.attempts.media->Header());
+  if (!ex.attempts.cache.empty()) h.Add("x-modelmux-cache", ex.attempts.cache);
   if (!ex.attempts.notes.empty()) {
     std::string notes;
     for (const auto& n : ex.attempts.notes) notes += (notes.empty() ? "" : ",") + n;
@@ -225,6 +230,8 @@ awaitable<void> Gateway::Handle(net::ServerRequest& req, net::ResponseWriter& wr
     co_await Embeddings(ex);
   } else if (path == "/v1/describe" && post) {
     co_await Describe(ex);
+  } else if (path == "/utils/token_counter" && post) {
+    co_await TokenCounter(ex);
   } else if (path == "/v1/models" && get) {
     co_await Models(ex);
   } else if (path == "/healthz" && get) {
@@ -232,7 +239,15 @@ awaitable<void> Gateway::Handle(net::ServerRequest& req, net::ResponseWriter& wr
     co_await SendJson(ex, 200, R"({"status":"ok"})");
   } else if (path == "/readyz" && get) {
     api = false;
-    co_await SendJson(ex, 200, R"({"status":"ok"})");
+    // Still ready when the cache's Redis is lost (requests are served as misses), but say so.
+    const auto& cache = ex.router->cache();
+    co_await SendJson(ex, 200,
+                      cache && !cache->healthy()
+                          ? R"({"status":"degraded","cache":"redis unavailable"})"
+                          : R"({"status":"ok"})");
+  } else if (path.starts_with("/admin/cache/")) {
+    api = false;
+    co_await CacheAdmin(ex);
   } else if (path == "/metrics" && get) {
     api = false;
     ex.record.status = 200;
@@ -240,12 +255,13 @@ awaitable<void> Gateway::Handle(net::ServerRequest& req, net::ResponseWriter& wr
   } else if (path == "/v1/chat/completions" || path == "/v1/completions" || path == "/v1/models" ||
              path == "/v1/embeddings" || path == "/v1/messages" || path == "/v1/describe" ||
              path == "/v1/messages/count_tokens" || path == "/healthz" || path == "/readyz" ||
-             path == "/metrics") {
+             path == "/metrics" || path == "/utils/token_counter") {
     Error e = InvalidRequest("method " + req.method + " is not allowed on " + std::string(path));
     e.code = "method_not_allowed";
     ex.record.status = 405;
     auto h = BaseHeaders(ex, "application/json");
-    h.Add("allow", path.rfind("/v1/", 0) == 0 && path != "/v1/models" ? "POST" : "GET");
+    const bool post_only = path.rfind("/v1/", 0) == 0 || path == "/utils/token_counter";
+    h.Add("allow", post_only && path != "/v1/models" ? "POST" : "GET");
     co_await writer.Send(405, std::move(h), dialects::openai::EncodeError(e));
   } else {
     co_await SendError(ex, NotFound("no route for " + std::string(path), "unknown_url"));
@@ -262,9 +278,17 @@ awaitable<void> Gateway::Handle(net::ServerRequest& req, net::ResponseWriter& wr
         if (money) ex.record.cost = telemetry::FormatMoney(*money);
       }
     }
+    if (ex.attempts.cache == "hit") {
+      // A hit costs nothing: what it would have cost is counted as saved.
+      metrics_->RecordCacheSaved(ex.model_label, ex.record.usage, money);
+      money.reset();
+      if (ex.record.usage) ex.record.cost = "$0";
+    }
+    if (!ex.attempts.cache.empty())
+      metrics_->cache_requests.With({ex.model_label, ex.attempts.cache}).Inc();
     ex.record.attempts = ex.attempts.attempts;
     if (!ex.attempts.fallbacks.empty()) ex.record.fallback = ex.attempts.fallbacks.back();
-    metrics_->Record(ex.model_label, ex.record, money);
+    metrics_->Record(ex.model_label, ex.record, money, ex.attempts.cache != "hit");
     metrics_->RecordAttempts(ex.model_label, ex.attempts);
     metrics_->RecordMedia(ex.record.provider, ex.attempts);
     log_.Write(ex.record);
@@ -294,7 +318,7 @@ awaitable<void> Gateway::ChatCompletions(Exchange& ex, bool legacy) {
 
   // Scan, not decode: the fast path reads only what it needs from the body.
   std::string model;
-  bool stream = false, include_usage = false, has_media = false;
+  bool stream = false, include_usage = false, has_media = false, cacheable = false;
   if (legacy) {
     auto decoded = oa::DecodeCompletionRequest(req.body);
     if (!decoded.ok()) co_return co_await SendError(ex, decoded.error());
@@ -310,7 +334,15 @@ awaitable<void> Gateway::ChatCompletions(Exchange& ex, bool legacy) {
     include_usage = scanned->include_usage;
     ex.record.prompt_chars = scanned->prompt_chars;
     has_media = scanned->has_media;
+    // Requests the cache may answer (deterministic ones, or ones that name a cache policy) take
+    // the decoded path, where the cache sits; the rest pass through untouched.
+    cacheable =
+        ex.router->cache() &&
+        ((scanned->temperature && *scanned->temperature == 0) || scanned->has_seed ||
+         std::find(scanned->extension_keys_present.begin(), scanned->extension_keys_present.end(),
+                   "cache") != scanned->extension_keys_present.end());
   }
+  if (ex.router->cache() && !cacheable) ex.attempts.cache = "bypass";
   ex.record.model = model;
   ex.record.stream = stream;
 
@@ -321,7 +353,7 @@ awaitable<void> Gateway::ChatCompletions(Exchange& ex, bool legacy) {
   ex.provider_type = plan->provider->spec().type;
   ex.record.upstream_model = plan->resolved.model;
 
-  if (has_media || !ex.router->dispatcher().AllOpenAiWire(model)) {
+  if (has_media || cacheable || !ex.router->dispatcher().AllOpenAiWire(model)) {
     // Another dialect upstream (or in the fallback chain), or images and videos to fit to the
     // provider (the media stage works on the decoded request): decode fully, translate, and
     // encode the answer back.
@@ -489,6 +521,46 @@ awaitable<void> Gateway::Embeddings(Exchange& ex) {
   co_await SendJson(ex, 200, std::move(out.body));
 }
 
+awaitable<void> Gateway::CacheAdmin(Exchange& ex) {
+  const auto& auth = ex.router->config().auth;
+  const std::string_view given = ex.req.headers.Get("authorization");
+  const bool allowed =
+      auth.master_key.empty() ? ex.req.peer.is_loopback() : given == "Bearer " + auth.master_key;
+  if (!allowed) {
+    Error e;
+    e.kind = auth.master_key.empty() ? ErrorKind::kPermission : ErrorKind::kAuthentication;
+    e.code = auth.master_key.empty() ? "admin_loopback_only" : "invalid_master_key";
+    e.message = auth.master_key.empty()
+                    ? "the cache admin API answers loopback callers only while no master key "
+                      "is set (MODELMUX_MASTER_KEY)"
+                    : "the cache admin API needs the master key (Authorization: Bearer ...)";
+    co_return co_await SendError(ex, e);
+  }
+  const auto& cache = ex.router->cache();
+  if (!cache) {
+    co_return co_await SendError(ex, NotFound("the response cache is disabled", "cache_disabled"));
+  }
+  const std::string_view path = ex.req.path();
+  const int64_t now = cache::SystemNowMs();
+  Result<std::string> body = std::string();
+  if (path == "/admin/cache/stats" && ex.req.method == "GET") {
+    body = co_await CacheStatsJson(*cache);
+  } else if (path == "/admin/cache/entries" && ex.req.method == "GET") {
+    auto filter = FilterFromQuery(ex.req.query(), now);
+    if (!filter.ok()) co_return co_await SendError(ex, filter.error());
+    body = co_await CacheEntriesJson(*cache, std::move(filter).value());
+  } else if (path == "/admin/cache/purge" && ex.req.method == "POST") {
+    auto filter = FilterFromJson(ex.req.body, now);
+    if (!filter.ok()) co_return co_await SendError(ex, filter.error());
+    body = co_await CachePurgeJson(*cache, std::move(filter).value());
+  } else {
+    co_return co_await SendError(
+        ex, NotFound("no route for " + ex.req.method + " " + std::string(path), "unknown_url"));
+  }
+  if (!body.ok()) co_return co_await SendError(ex, body.error());
+  co_await SendJson(ex, 200, std::move(body).value());
+}
+
 awaitable<void> Gateway::Describe(Exchange& ex) {
   DescribeOutcome out = co_await ServeDescribe(ex.router, std::move(ex.req.body), ex.ctx,
                                                ex.req.headers, &ex.attempts);
@@ -504,6 +576,14 @@ awaitable<void> Gateway::Describe(Exchange& ex) {
     }
     co_return co_await SendError(ex, *out.error);
   }
+  co_await SendJson(ex, 200, std::move(out.body));
+}
+
+awaitable<void> Gateway::TokenCounter(Exchange& ex) {
+  TokenCounterOutcome out = ServeTokenCounter(ex.req.body);
+  if (!out.model.empty()) ex.model_label = ex.record.model = out.model;
+  ex.record.prompt_chars = out.prompt_chars;
+  if (out.error) co_return co_await SendError(ex, *out.error);
   co_await SendJson(ex, 200, std::move(out.body));
 }
 

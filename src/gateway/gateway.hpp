@@ -50,6 +50,10 @@ class Gateway {
   boost::asio::awaitable<void> Embeddings(Exchange& ex);
   // POST /v1/describe (the work is in describe.hpp).
   boost::asio::awaitable<void> Describe(Exchange& ex);
+  // /admin/cache/* (the work is in cache_admin.hpp).
+  boost::asio::awaitable<void> CacheAdmin(Exchange& ex);
+  // POST /utils/token_counter (the work is in token_counter.hpp).
+  boost::asio::awaitable<void> TokenCounter(Exchange& ex);
   // The Anthropic Messages front door, and its token counter.
   boost::asio::awaitable<void> Messages(Exchange& ex);
   boost::asio::awaitable<void> CountTokens(Exchange& ex);

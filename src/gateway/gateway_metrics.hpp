@@ -50,7 +50,31 @@ struct GatewayMetrics {
         media_parts(r.AddCounter("modelmux_media_parts_total",
                                  "Media handled by the media stage, by provider and what was "
                                  "done (image, reencoded, fetched, video, frame, url).",
-                                 {"provider", "action"})) {}
+                                 {"provider", "action"})),
+        cache_requests(r.AddCounter("modelmux_cache_requests_total",
+                                    "Chat requests by the response cache's verdict (hit, miss, "
+                                    "bypass), by model.",
+                                    {"model", "result"})),
+        cache_saved_tokens(r.AddCounter("modelmux_cache_saved_tokens_total",
+                                        "Tokens that cache hits did not spend, by model and kind.",
+                                        {"model", "kind"})),
+        cache_saved_cost(r.AddCounter("modelmux_cache_saved_cost_total",
+                                      "Money that cache hits did not spend (list price), by model "
+                                      "and currency.",
+                                      {"model", "currency"})) {}
+
+  void RecordCacheSaved(const std::string& model, const std::optional<Usage>& usage,
+                        const std::optional<telemetry::Money>& money) {
+    if (usage) {
+      cache_saved_tokens.With({model, "prompt"}).Inc(static_cast<double>(usage->prompt_tokens));
+      cache_saved_tokens.With({model, "completion"})
+          .Inc(static_cast<double>(usage->completion_tokens));
+    }
+    if (money) {
+      cache_saved_cost.With({model, money->currency == telemetry::Currency::kCny ? "CNY" : "USD"})
+          .Inc(static_cast<double>(money->micros) / 1e6);
+    }
+  }
 
   // What the media stage did for one request.
   void RecordMedia(const std::string& provider, const routing::AttemptLog& log) {
@@ -79,8 +103,9 @@ struct GatewayMetrics {
     if (log.waited.count() > 0) backoff_wait.With({model}).Inc(log.waited.count() / 1000.0);
   }
 
+  // `spent`: the tokens were spent at the provider (false for a cache hit).
   void Record(const std::string& model, const telemetry::RequestRecord& rec,
-              const std::optional<telemetry::Money>& money) {
+              const std::optional<telemetry::Money>& money, bool spent = true) {
     if (money) {
       cost.With({model, rec.provider, money->currency == telemetry::Currency::kCny ? "CNY" : "USD"})
           .Inc(static_cast<double>(money->micros) / 1e6);
@@ -88,7 +113,7 @@ struct GatewayMetrics {
     const std::string status = std::to_string(rec.status);
     requests.With({model, rec.provider, status}).Inc();
     latency.With({model, rec.provider}).Observe(rec.latency.count());
-    if (rec.usage) {
+    if (rec.usage && spent) {
       tokens.With({model, rec.provider, "prompt"})
           .Inc(static_cast<double>(rec.usage->prompt_tokens));
       tokens.With({model, rec.provider, "completion"})
@@ -117,6 +142,9 @@ struct GatewayMetrics {
   telemetry::CounterFamily& backoff_wait;
   telemetry::CounterFamily& media_bytes;
   telemetry::CounterFamily& media_parts;
+  telemetry::CounterFamily& cache_requests;
+  telemetry::CounterFamily& cache_saved_tokens;
+  telemetry::CounterFamily& cache_saved_cost;
 };
 
 }  // namespace modelmux::gateway

@@ -80,6 +80,9 @@ struct AttemptLog {
   int64_t reserved_tokens = 0;
   // What the media stage did to the request for the provider that answered (or last tried).
   std::optional<media::MediaReport> media;
+  // The response cache's verdict for this request: "hit", "miss", "bypass", or "" when the
+  // process has no cache (x-modelmux-cache).
+  std::string cache;
 };
 
 class Dispatcher {

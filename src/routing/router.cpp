@@ -1,8 +1,13 @@
 #include "routing/router.hpp"
 
 #include <cstdlib>
+#include <tuple>
+
 #include "core/sse.hpp"
 
+#include "cache/answer_codec.hpp"
+#include "cache/key.hpp"
+#include "cache/memory.hpp"
 #include "dialects/dialect.hpp"
 #include "routing/pipeline.hpp"
 #include "routing/pipeline_run.hpp"
@@ -52,8 +57,10 @@ void ForwardSimControls(const net::Headers& from, const upstream::Provider& prov
   }
 }
 
-Result<std::shared_ptr<const Router>> Router::Create(std::shared_ptr<const Config> config) {
+Result<std::shared_ptr<const Router>> Router::Create(std::shared_ptr<const Config> config,
+                                                     std::shared_ptr<ResponseCache> cache) {
   auto router = std::shared_ptr<Router>(new Router(config));
+  router->cache_ = std::move(cache);
   for (const auto& p : config->providers) {
     auto provider = upstream::Provider::Create(SpecFrom(p));
     // Provider types whose dialect this build does not speak yet stay listed in the config; a
@@ -164,7 +171,28 @@ boost::asio::awaitable<Result<ChatResponse>> Router::Chat(ChatRequest request, R
   request.stream = false;
   AttemptLog local;
   AttemptLog& log = log_out ? *log_out : local;
+  std::optional<cache::CachePolicy> policy;
+  if (cache_) {
+    // The policy reads the request's own `cache` member, before the extensions are taken.
+    MM_CO_TRY(policy, cache::DecidePolicy(request, cache_->config(), forward.Get("cache-control"),
+                                          forward.Get(cache::kTtlHeader),
+                                          forward.Get(cache::kNamespaceHeader), ctx.tenant));
+  }
   MM_CO_TRY(auto own_policy, TakeImagePolicy(request));
+  if (policy && !policy->bypass()) {
+    co_return co_await CachedChat(request, std::move(own_policy), std::move(*policy), ctx, forward,
+                                  log);
+  }
+  if (policy) {
+    log.cache = "bypass";
+    ++cache_->counters().bypass;
+  }
+  co_return co_await ChatUncached(request, std::move(own_policy), ctx, forward, log);
+}
+
+boost::asio::awaitable<Result<ChatResponse>> Router::ChatUncached(
+    ChatRequest& request, std::optional<media::ImagePolicy> own_policy, const RequestContext& ctx,
+    const net::Headers& forward, AttemptLog& log) const {
   MediaStage media(*config_, request, EffectivePolicy(*config_, request.model, own_policy));
   const int64_t tokens =
       text::EstimatePromptTokens(request) + request.max_tokens.value_or(kDefaultCompletionReserve);
@@ -227,7 +255,26 @@ void UpstreamStream::AddUsage(const Usage& extra) {
   }
 }
 
+void UpstreamStream::SetRecorder(std::unique_ptr<StreamRecorder> recorder) {
+  recorder_ = std::move(recorder);
+}
+
 boost::asio::awaitable<Result<bool>> UpstreamStream::Next(std::vector<StreamEvent>& out) {
+  if (!recorder_) co_return co_await NextPiece(out);
+  const size_t first = out.size();
+  Result<bool> r = co_await NextPiece(out);
+  for (size_t i = first; i < out.size(); ++i) recorder_->Add(out[i]);
+  if (!r.ok()) {
+    recorder_->Fail(r.error());
+    recorder_.reset();
+  } else if (!*r) {
+    co_await recorder_->Complete();
+    recorder_.reset();
+  }
+  co_return r;
+}
+
+boost::asio::awaitable<Result<bool>> UpstreamStream::NextPiece(std::vector<StreamEvent>& out) {
   if (primed_) {
     primed_ = false;
     for (auto& ev : primed_events_) out.push_back(std::move(ev));
@@ -285,7 +332,27 @@ boost::asio::awaitable<Result<std::unique_ptr<UpstreamStream>>> Router::OpenStre
   request.stream = true;
   AttemptLog local;
   AttemptLog& log = log_out ? *log_out : local;
+  std::optional<cache::CachePolicy> policy;
+  if (cache_) {
+    MM_CO_TRY(policy, cache::DecidePolicy(request, cache_->config(), forward.Get("cache-control"),
+                                          forward.Get(cache::kTtlHeader),
+                                          forward.Get(cache::kNamespaceHeader), ctx.tenant));
+  }
   MM_CO_TRY(auto own_policy, TakeImagePolicy(request));
+  if (policy && !policy->bypass()) {
+    co_return co_await CachedOpen(request, std::move(own_policy), std::move(*policy), ctx, forward,
+                                  log);
+  }
+  if (policy) {
+    log.cache = "bypass";
+    ++cache_->counters().bypass;
+  }
+  co_return co_await OpenUncached(request, std::move(own_policy), ctx, forward, log);
+}
+
+boost::asio::awaitable<Result<std::unique_ptr<UpstreamStream>>> Router::OpenUncached(
+    ChatRequest& request, std::optional<media::ImagePolicy> own_policy, const RequestContext& ctx,
+    const net::Headers& forward, AttemptLog& log) const {
   MediaStage media(*config_, request, EffectivePolicy(*config_, request.model, own_policy));
   const int64_t tokens =
       text::EstimatePromptTokens(request) + request.max_tokens.value_or(kDefaultCompletionReserve);
@@ -417,6 +484,267 @@ boost::asio::awaitable<Result<Router::RawAnswer>> Router::RawOnce(const Target& 
   }
   co_return RawAnswer{std::shared_ptr<net::ClientResponse>(std::move(resp)), &provider,
                       target.model};
+}
+
+// ---- response cache -------------------------------------------------------------------------
+
+namespace {
+
+// The request's own image policy changes what reaches the model: it is part of the key.
+std::string KeyKind(const std::optional<media::ImagePolicy>& p) {
+  if (!p) return "chat";
+  return "chat;image_policy=" + std::to_string(p->max_side) + "," + std::to_string(p->quality) +
+         "," + std::to_string(static_cast<int>(p->format)) + "," + p->detail + "," +
+         std::to_string(static_cast<int>(p->lean)) + "," + (p->force ? "1" : "0");
+}
+
+// "provider/model" of the deployment that answered.
+std::pair<std::string, std::string> SplitLabel(const std::string& label) {
+  const auto slash = label.find('/');
+  if (slash == std::string::npos) return {label, ""};
+  return {label.substr(0, slash), label.substr(slash + 1)};
+}
+
+// Stores a stream once it completed, and shares it with the requests that waited for it.
+class CacheRecorder final : public StreamRecorder {
+ public:
+  CacheRecorder(std::shared_ptr<ResponseCache> cache, std::optional<cache::FlightLeader> leader,
+                cache::CachePolicy policy, std::string key, std::string provider,
+                std::string provider_type, std::string model)
+      : cache_(std::move(cache)),
+        leader_(std::move(leader)),
+        policy_(std::move(policy)),
+        key_(std::move(key)),
+        provider_(std::move(provider)),
+        provider_type_(std::move(provider_type)),
+        model_(std::move(model)) {
+    answer_.stream = true;
+  }
+  void Add(const StreamEvent& event) override {
+    if (event.kind == StreamEvent::Kind::kError) failed_ = true;
+    if (event.usage) usage_ = event.usage;
+    answer_.events.push_back(event);
+  }
+  boost::asio::awaitable<void> Complete() override {
+    if (failed_) {
+      if (leader_) leader_->Fail(UpstreamErrorFor("the stream ended with an error event"));
+      co_return;
+    }
+    std::string bytes = cache::EncodeAnswer(answer_);
+    if (policy_.store) {
+      cache::Entry entry{MetaFor(policy_, provider_, provider_type_, model_, usage_, true), bytes};
+      auto put = co_await cache_->backend().Put(key_, std::move(entry));
+      if (put.ok()) {
+        ++cache_->counters().stored;
+      } else {
+        ++cache_->counters().errors;
+      }
+    }
+    if (leader_) {
+      leader_->Publish(std::move(bytes));
+      leader_->Finish();
+      leader_->Release();
+    }
+  }
+  void Fail(const Error& error) override {
+    if (leader_) leader_->Fail(error);
+  }
+
+ private:
+  static Error UpstreamErrorFor(std::string message) {
+    Error e;
+    e.kind = ErrorKind::kUpstreamError;
+    e.code = "stream_error";
+    e.message = std::move(message);
+    return e;
+  }
+  std::shared_ptr<ResponseCache> cache_;
+  std::optional<cache::FlightLeader> leader_;  // none when the caller asked for a fresh answer
+  cache::CachePolicy policy_;
+  std::string key_, provider_, provider_type_, model_;
+  cache::CachedAnswer answer_;
+  std::optional<Usage> usage_;
+  bool failed_ = false;
+};
+
+}  // namespace
+
+std::string Router::KeyFor(const ChatRequest& request, const RequestContext& ctx,
+                           const cache::CachePolicy& policy, std::string_view provider,
+                           std::string_view model,
+                           const std::optional<media::ImagePolicy>& own_policy) const {
+  const std::string kind = KeyKind(own_policy);
+  return cache::CacheKey({ctx.tenant, provider, model, request, kind, policy.ns});
+}
+
+boost::asio::awaitable<std::optional<cache::CachedAnswer>> Router::Lookup(
+    std::string key, const cache::CachePolicy& policy) const {
+  auto got = co_await cache_->backend().Get(std::move(key));
+  if (!got.ok()) {
+    ++cache_->counters().errors;  // a backend failure is a miss
+    co_return std::nullopt;
+  }
+  if (!*got) co_return std::nullopt;
+  const cache::Entry& entry = **got;
+  if (policy.max_age) {
+    const int64_t age_ms = cache::SystemNowMs() - entry.meta.created_unix_ms;
+    if (age_ms > std::chrono::duration_cast<std::chrono::milliseconds>(*policy.max_age).count()) {
+      co_return std::nullopt;
+    }
+  }
+  auto answer = cache::DecodeAnswer(entry.value);
+  if (!answer.ok()) {
+    ++cache_->counters().errors;
+    co_return std::nullopt;
+  }
+  co_return std::move(answer).value();
+}
+
+namespace {
+
+void CountSaved(ResponseCache& cache, const std::optional<Usage>& usage) {
+  if (!usage) return;
+  cache.counters().saved_prompt_tokens += static_cast<uint64_t>(usage->prompt_tokens);
+  cache.counters().saved_completion_tokens += static_cast<uint64_t>(usage->completion_tokens);
+}
+
+}  // namespace
+
+boost::asio::awaitable<Result<ChatResponse>> Router::CachedChat(
+    ChatRequest& request, std::optional<media::ImagePolicy> own_policy, cache::CachePolicy policy,
+    const RequestContext& ctx, const net::Headers& forward, AttemptLog& log) const {
+  MM_CO_TRY(Plan plan, MakePlan(request.model));
+  const std::string key =
+      KeyFor(request, ctx, policy, plan.provider->spec().name, plan.resolved.model, own_policy);
+  if (policy.lookup) {
+    auto hit = co_await Lookup(key, policy);
+    if (hit) {
+      log.cache = "hit";
+      ++cache_->counters().hits;
+      ChatResponse r = ResponseOf(*hit);
+      CountSaved(*cache_, r.usage);
+      co_return r;
+    }
+  }
+  // A caller that asked for a fresh answer (no-cache) neither joins nor leads a flight.
+  std::optional<cache::FlightLeader> leader;
+  if (policy.lookup) {
+    cache::FlightGroup::Join join = cache_->flights().JoinOrLead(key);
+    if (!join.leading()) {
+      auto chunk = co_await join.flight->Next(0, ctx.deadline);
+      if (chunk.ok() && chunk->has_value()) {
+        auto answer = cache::DecodeAnswer(**chunk);
+        if (answer.ok()) {
+          log.cache = "hit";
+          ++cache_->counters().coalesced;
+          ++cache_->counters().hits;
+          ChatResponse r = ResponseOf(*answer);
+          CountSaved(*cache_, r.usage);
+          co_return r;
+        }
+      }
+      // The leader failed or went away: a failure is never shared, this request calls itself.
+      log.cache = "miss";
+      ++cache_->counters().misses;
+      co_return co_await ChatUncached(request, std::move(own_policy), ctx, forward, log);
+    }
+    leader = std::move(join.leader);
+  }
+  log.cache = "miss";
+  ++cache_->counters().misses;
+  auto r = co_await ChatUncached(request, own_policy, ctx, forward, log);
+  if (!r.ok()) {
+    if (leader) leader->Fail(r.error());
+    co_return r;
+  }
+  cache::CachedAnswer answer;
+  answer.response = *r;
+  std::string bytes = cache::EncodeAnswer(answer);
+  if (policy.store) {
+    // Stored under the deployment that answered (a fallback's answer under its own model).
+    auto [provider, model] = SplitLabel(log.deployment);
+    if (provider.empty())
+      std::tie(provider, model) = std::pair(plan.provider->spec().name, plan.resolved.model);
+    const auto* p = FindProvider(provider);
+    const std::string store_key =
+        provider == plan.provider->spec().name && model == plan.resolved.model
+            ? key
+            : KeyFor(request, ctx, policy, provider, model, own_policy);
+    cache::Entry entry{MetaFor(policy, provider, p ? p->spec().type : "", model, r->usage, false),
+                       bytes};
+    auto put = co_await cache_->backend().Put(store_key, std::move(entry));
+    if (put.ok()) {
+      ++cache_->counters().stored;
+    } else {
+      ++cache_->counters().errors;
+    }
+  }
+  if (leader) {
+    leader->Publish(std::move(bytes));
+    leader->Finish();
+    leader->Release();
+  }
+  co_return r;
+}
+
+boost::asio::awaitable<Result<std::unique_ptr<UpstreamStream>>> Router::CachedOpen(
+    ChatRequest& request, std::optional<media::ImagePolicy> own_policy, cache::CachePolicy policy,
+    const RequestContext& ctx, const net::Headers& forward, AttemptLog& log) const {
+  MM_CO_TRY(Plan plan, MakePlan(request.model));
+  const std::string key =
+      KeyFor(request, ctx, policy, plan.provider->spec().name, plan.resolved.model, own_policy);
+  if (policy.lookup) {
+    auto hit = co_await Lookup(key, policy);
+    if (hit) {
+      log.cache = "hit";
+      ++cache_->counters().hits;
+      auto events = EventsOf(*hit);
+      auto stream = std::make_unique<UpstreamStream>(std::move(events));
+      CountSaved(*cache_, stream->usage());
+      co_return stream;
+    }
+  }
+  std::optional<cache::FlightLeader> leader;
+  if (policy.lookup) {
+    cache::FlightGroup::Join join = cache_->flights().JoinOrLead(key);
+    if (!join.leading()) {
+      // Followers of a stream wait for the whole answer, then replay it chunk by chunk.
+      auto chunk = co_await join.flight->Next(0, ctx.deadline);
+      if (chunk.ok() && chunk->has_value()) {
+        auto answer = cache::DecodeAnswer(**chunk);
+        if (answer.ok()) {
+          log.cache = "hit";
+          ++cache_->counters().coalesced;
+          ++cache_->counters().hits;
+          auto stream = std::make_unique<UpstreamStream>(EventsOf(*answer));
+          CountSaved(*cache_, stream->usage());
+          co_return stream;
+        }
+      }
+      log.cache = "miss";
+      ++cache_->counters().misses;
+      co_return co_await OpenUncached(request, std::move(own_policy), ctx, forward, log);
+    }
+    leader = std::move(join.leader);
+  }
+  log.cache = "miss";
+  ++cache_->counters().misses;
+  auto r = co_await OpenUncached(request, own_policy, ctx, forward, log);
+  if (!r.ok()) {
+    if (leader) leader->Fail(r.error());
+    co_return r;
+  }
+  auto [provider, model] = SplitLabel(log.deployment);
+  if (provider.empty())
+    std::tie(provider, model) = std::pair(plan.provider->spec().name, plan.resolved.model);
+  const auto* p = FindProvider(provider);
+  std::string store_key = provider == plan.provider->spec().name && model == plan.resolved.model
+                              ? key
+                              : KeyFor(request, ctx, policy, provider, model, own_policy);
+  (*r)->SetRecorder(std::make_unique<CacheRecorder>(cache_, std::move(leader), std::move(policy),
+                                                    std::move(store_key), provider,
+                                                    p ? p->spec().type : "", model));
+  co_return r;
 }
 
 }  // namespace modelmux::routing

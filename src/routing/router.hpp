@@ -19,6 +19,7 @@
 #include "routing/dispatch.hpp"
 #include "routing/media_stage.hpp"
 #include "routing/resolver.hpp"
+#include "routing/response_cache.hpp"
 #include "upstream/provider.hpp"
 
 namespace modelmux::routing {
@@ -30,6 +31,16 @@ struct Plan {
 
 // A streamed answer being read, decoded into neutral events batch by batch (pull-based, so the
 // reader decides when to write and can await its own I/O in between).
+// Receives a stream's events as they are read, to store the answer once it completed
+// (routing/response_cache.cpp); Fail when it did not.
+class StreamRecorder {
+ public:
+  virtual ~StreamRecorder() = default;
+  virtual void Add(const StreamEvent& event) = 0;
+  virtual boost::asio::awaitable<void> Complete() = 0;
+  virtual void Fail(const Error& error) = 0;
+};
+
 class UpstreamStream {
  public:
   UpstreamStream(std::unique_ptr<net::ClientResponse> response,
@@ -56,6 +67,8 @@ class UpstreamStream {
   // no event before it (a rate limit inside an HTTP 200 body, a reset before any byte) is
   // returned here, while the call can still be retried or answered with a status.
   boost::asio::awaitable<Status> Prime();
+  // Next without the recorder (Next feeds the recorder from it).
+  boost::asio::awaitable<Result<bool>> NextPiece(std::vector<StreamEvent>& out);
   [[nodiscard]] const std::optional<Usage>& usage() const { return usage_; }
   // Usage of earlier calls made for the same answer (a pipeline's vision step): added to every
   // usage this stream reports from now on, events included.
@@ -64,8 +77,11 @@ class UpstreamStream {
   void Cancel() {
     if (response_) response_->Cancel();
   }
+  // Records the events from now on (the first piece, if primed, included).
+  void SetRecorder(std::unique_ptr<StreamRecorder> recorder);
 
  private:
+  std::unique_ptr<StreamRecorder> recorder_;
   std::unique_ptr<net::ClientResponse> response_;
   std::unique_ptr<dialects::StreamDecoder> decoder_;
   std::string provider_;
@@ -80,8 +96,10 @@ class UpstreamStream {
 class Router {
  public:
   // Builds providers for every configured provider. Errors: a provider that cannot be used.
+  // `cache` (optional) is the process's response cache, shared by every router it builds.
   [[nodiscard]] static Result<std::shared_ptr<const Router>> Create(
-      std::shared_ptr<const Config> config);
+      std::shared_ptr<const Config> config, std::shared_ptr<ResponseCache> cache = nullptr);
+  [[nodiscard]] const std::shared_ptr<ResponseCache>& cache() const { return cache_; }
 
   [[nodiscard]] const Config& config() const { return *config_; }
   [[nodiscard]] std::shared_ptr<const Config> config_ptr() const { return config_; }
@@ -140,6 +158,28 @@ class Router {
 
  private:
   explicit Router(std::shared_ptr<const Config> config) : config_(std::move(config)) {}
+  // The call without the response cache: the media stage, then the attempt loop.
+  boost::asio::awaitable<Result<ChatResponse>> ChatUncached(
+      ChatRequest& request, std::optional<media::ImagePolicy> own_policy, const RequestContext& ctx,
+      const net::Headers& forward, AttemptLog& log) const;
+  boost::asio::awaitable<Result<std::unique_ptr<UpstreamStream>>> OpenUncached(
+      ChatRequest& request, std::optional<media::ImagePolicy> own_policy, const RequestContext& ctx,
+      const net::Headers& forward, AttemptLog& log) const;
+  // The cached forms (policy decided, not bypassed).
+  boost::asio::awaitable<Result<ChatResponse>> CachedChat(
+      ChatRequest& request, std::optional<media::ImagePolicy> own_policy, cache::CachePolicy policy,
+      const RequestContext& ctx, const net::Headers& forward, AttemptLog& log) const;
+  boost::asio::awaitable<Result<std::unique_ptr<UpstreamStream>>> CachedOpen(
+      ChatRequest& request, std::optional<media::ImagePolicy> own_policy, cache::CachePolicy policy,
+      const RequestContext& ctx, const net::Headers& forward, AttemptLog& log) const;
+  // A fresh stored answer for `key`, if any (counted as a hit).
+  boost::asio::awaitable<std::optional<cache::CachedAnswer>> Lookup(
+      std::string key, const cache::CachePolicy& policy) const;
+  // The key of `request` answered by provider/model.
+  [[nodiscard]] std::string KeyFor(const ChatRequest& request, const RequestContext& ctx,
+                                   const cache::CachePolicy& policy, std::string_view provider,
+                                   std::string_view model,
+                                   const std::optional<media::ImagePolicy>& own_policy) const;
   boost::asio::awaitable<Result<ChatResponse>> ChatOnce(const Target& target,
                                                         const ChatRequest& request,
                                                         const RequestContext& ctx,
@@ -166,6 +206,7 @@ class Router {
   boost::asio::awaitable<Result<RawAnswer>> RawOnce(const Target& target, const BuildCall& build,
                                                     const RequestContext& ctx) const;
   std::shared_ptr<const Config> config_;
+  std::shared_ptr<ResponseCache> cache_;
   std::map<std::string, std::unique_ptr<upstream::Provider>, std::less<>> providers_;
   std::unique_ptr<Dispatcher> dispatcher_;
 };

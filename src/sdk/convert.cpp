@@ -1,10 +1,44 @@
 #include "sdk/convert.hpp"
 
+#include "media/local_file.hpp"
+
 namespace modelmux::sdk {
 namespace {
 
+// Largest local file a message may name (image_paths, video_paths).
+constexpr uint64_t kMaxFileBytes = 512ull << 20;
+
 ::modelmux::Error BadRequest(std::string message, std::string param) {
   return ::modelmux::InvalidRequest(std::move(message), std::move(param), "invalid_request");
+}
+
+::modelmux::Status AddUrls(::modelmux::Message& m, const std::vector<std::string>& urls,
+                           PartType type, const std::string& field) {
+  for (const auto& url : urls) {
+    if (url.empty()) {
+      return BadRequest(type == PartType::kImage ? "empty image URL" : "empty video URL", field);
+    }
+    ContentPart part;
+    part.type = type;
+    part.url = url;
+    m.content.push_back(std::move(part));
+  }
+  return ::modelmux::OkStatus();
+}
+
+// Local files become data: URLs here, so that the router (like the gateway) never reads files.
+::modelmux::Status AddFiles(::modelmux::Message& m, const std::vector<std::string>& paths,
+                            media::MediaArgKind kind, const std::string& field) {
+  for (size_t j = 0; j < paths.size(); ++j) {
+    const std::string param = field + "[" + std::to_string(j) + "]";
+    if (paths[j].empty()) return BadRequest("empty file path", param);
+    MM_TRY(std::string url, media::MediaArgToUrl(paths[j], kind, kMaxFileBytes, param));
+    ContentPart part;
+    part.type = kind == media::MediaArgKind::kImage ? PartType::kImage : PartType::kVideo;
+    part.url = std::move(url);
+    m.content.push_back(std::move(part));
+  }
+  return ::modelmux::OkStatus();
 }
 
 }  // namespace
@@ -24,20 +58,21 @@ namespace {
     m.role = *role;
     m.name = in.name;
     m.tool_call_id = in.tool_call_id;
-    if (!in.content.empty() || (in.tool_calls.empty() && in.image_urls.empty())) {
+    const bool has_media = !in.image_urls.empty() || !in.image_paths.empty() ||
+                           !in.video_urls.empty() || !in.video_paths.empty();
+    if (!in.content.empty() || (in.tool_calls.empty() && !has_media)) {
       ContentPart text;
       text.type = PartType::kText;
       text.text = in.content;
       m.content.push_back(std::move(text));
     }
-    for (const auto& url : in.image_urls) {
-      if (url.empty()) return BadRequest("empty image URL", at + ".image_urls");
-      ContentPart image;
-      image.type = PartType::kImage;
-      image.url = url;
-      m.content.push_back(std::move(image));
-    }
-    m.content_is_string = in.image_urls.empty();
+    MM_RETURN_IF_ERROR(AddUrls(m, in.image_urls, PartType::kImage, at + ".image_urls"));
+    MM_RETURN_IF_ERROR(
+        AddFiles(m, in.image_paths, media::MediaArgKind::kImage, at + ".image_paths"));
+    MM_RETURN_IF_ERROR(AddUrls(m, in.video_urls, PartType::kVideo, at + ".video_urls"));
+    MM_RETURN_IF_ERROR(
+        AddFiles(m, in.video_paths, media::MediaArgKind::kVideo, at + ".video_paths"));
+    m.content_is_string = !has_media;
     for (const auto& tc : in.tool_calls) {
       m.tool_calls.push_back(::modelmux::ToolCall{tc.id, tc.name, tc.arguments});
     }

@@ -1,6 +1,7 @@
 #pragma once
 // Conversions between the SDK's public types (modelmux::sdk, include/modelmux/) and the neutral
-// core types the router speaks. Pure functions; no I/O.
+// core types the router speaks. Pure functions; no I/O, except that ToCoreRequest reads the local
+// files a message names (image_paths, video_paths) to turn them into data: URLs.
 //
 // Naming: inside namespace modelmux::sdk an unqualified Error, Message, Usage or ToolCall is the
 // public type; the core types are spelled ::modelmux::Error and so on.
@@ -19,8 +20,11 @@
 
 namespace modelmux::sdk {
 
-// Public options -> neutral request. Errors: kInvalidRequest for an empty model, no messages or an
-// unknown role (param names the field).
+// Public options -> neutral request. Errors: kInvalidRequest for an empty model, no messages, an
+// unknown role, an empty media URL or path, and a local file that cannot be read or is not an
+// image / a video (codes "file_unreadable", "unsupported_image_format",
+// "unsupported_video_format", "video_unreadable"); kPayloadTooLarge ("media_too_large") for a file
+// over 512 MiB. param names the field ("messages[0].image_paths[1]").
 [[nodiscard]] ::modelmux::Result<ChatRequest> ToCoreRequest(const ChatOptions& options,
                                                             bool stream);
 

@@ -64,6 +64,10 @@ Result<ScannedRequest> ScanParsed(const json::value& v) {
   for (auto key : kExtensionKeys) {
     if (o.contains(key)) s.extension_keys_present.emplace_back(key);
   }
+  if (const json::value* t = o.if_contains("temperature"); t && t->is_number()) {
+    s.temperature = t->to_number<double>();
+  }
+  if (const json::value* seed = o.if_contains("seed"); seed && !seed->is_null()) s.has_seed = true;
   return s;
 }
 

@@ -31,6 +31,8 @@ struct ScannedRequest {
   std::string prompt_text_sample;     // reserved; left empty
   std::vector<std::string> extension_keys_present;  // members of kExtensionKeys found
   bool has_media = false;  // an image_url or video_url part (the media stage must see it)
+  std::optional<double> temperature;  // for the cache's "deterministic enough" test
+  bool has_seed = false;
 };
 
 // Scans a chat request. Rejects exactly as DecodeChatRequest does (same Error, same param) for:
