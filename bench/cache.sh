@@ -2,6 +2,7 @@
 # `make bench-cache`: what a response-cache hit costs through the gateway, in one run on one
 # machine (issue "Caching"). The same deterministic request (temperature 0) is sent by wrk to:
 #   floor      nginx proxy_pass to the zero-latency nginx upstream (../shared/bench)
+#   passthrough  modelmux, the same request with temperature 0.2 (not cacheable: the fast path)
 #   miss       modelmux, `Cache-Control: no-cache` (every request goes upstream and is stored)
 #   memory     modelmux, cache.backend memory: every request a hit
 #   sqlite     modelmux, cache.backend sqlite (the embedded default's persistent tier alone)
@@ -79,13 +80,16 @@ start_gateway() {  # name backend -> sets gw_port
 load() {  # label url [header]
   local label="$1" url="$2"; shift 2
   SERVER_PIDS="${SRV_PIDS:-}" LABEL="$label" MODES=json CONNS="$CONNS" DURATION="$DURATION" WARMUP=2 PREFLIGHT=0 \
-    BENCH_BODY_FILE="$body" TSV_OUT="$OUT/$label.tsv" \
+    BENCH_BODY_FILE="${BODY:-$body}" TSV_OUT="$OUT/$label.tsv" \
     "$HARNESS/load.sh" "$url" "$@" >"$OUT/$label.txt"
 }
 
 load floor "http://127.0.0.1:$FLOOR_PORT/v1"
 start_gateway miss memory
 SRV_PIDS="$gw_pid" load miss "http://127.0.0.1:$gw_port/v1" "Cache-Control: no-cache"
+# The same request, not cacheable (temperature 0.2): the byte-for-byte pass-through fast path.
+sed 's/"temperature":0,/"temperature":0.2,/' "$body" >"$OUT/body-pass.json"
+SRV_PIDS="$gw_pid" BODY="$OUT/body-pass.json" load passthrough "http://127.0.0.1:$gw_port/v1"
 for backend in memory sqlite redis; do
   start_gateway "$backend" "$backend"
   hit="$(curl -s -D - -o /dev/null "http://127.0.0.1:$gw_port/v1/chat/completions" \
@@ -98,7 +102,7 @@ done
 echo "<!-- bench/cache.sh $(date -u +%FT%TZ): $(nproc) cpus, wrk on cpu $CLIENT_CPUS, servers on cpu $SERVER_CPUS, $CONNS connections, ${DURATION}s per point -->"
 printf '| path | requests/s | p50 ms | p99 ms | server CPU µs/request | vs floor (rps) |\n|---|---|---|---|---|---|\n'
 floor_rps="$(awk -F'\t' 'NR==2 {print $5}' "$OUT/floor.tsv")"
-for label in floor miss memory sqlite redis; do
+for label in floor passthrough miss memory sqlite redis; do
   awk -F'\t' -v label="$label" -v floor="$floor_rps" 'NR==2 {
     printf "| %s | %.0f | %.2f | %.2f | %s | %.2fx |\n", label, $5, $6, $8, $15, $5 / floor }' \
     "$OUT/$label.tsv"
