@@ -140,6 +140,21 @@ boost::asio::awaitable<Result<std::string>> CacheStatsJson(routing::ResponseCach
                  {"saved_completion_tokens", c.saved_completion_tokens.load()}};
   const uint64_t lookups = c.hits.load() + c.misses.load();
   o["hit_rate"] = lookups == 0 ? 0.0 : static_cast<double>(c.hits.load()) / lookups;
+  json::object models;
+  for (const auto& [model, m] : cache.ModelStatsSnapshot()) {
+    const uint64_t n = m.hits + m.misses;
+    json::object mo{{"hits", m.hits},
+                    {"misses", m.misses},
+                    {"hit_rate", n == 0 ? 0.0 : static_cast<double>(m.hits) / n},
+                    {"saved_prompt_tokens", m.saved_prompt_tokens},
+                    {"saved_completion_tokens", m.saved_completion_tokens}};
+    if (!m.currency.empty()) {
+      mo["saved_cost"] = m.saved_cost;
+      mo["currency"] = m.currency;
+    }
+    models[model] = std::move(mo);
+  }
+  o["models"] = std::move(models);
   if (stats.ok()) {
     o["entries"] = stats->entries;
     o["bytes"] = stats->bytes;

@@ -417,8 +417,7 @@ TEST(ConfigResilience, BadValuesNameTheirKeys) {
   EXPECT_EQ(Failure(head + "router: {retry_budget: {token_ratio: nan}}\n").first,
             "router.retry_budget.token_ratio");
   EXPECT_EQ(Failure(head + "router: {num_retries: 50}\n").first, "router.num_retries");
-  EXPECT_EQ(Failure(head + "router: {outlier: {surprise: 1}}\n").first,
-            "router.outlier.surprise");
+  EXPECT_EQ(Failure(head + "router: {outlier: {surprise: 1}}\n").first, "router.outlier.surprise");
 }
 
 TEST(ConfigResilience, FallbacksMustNameSomethingCallable) {

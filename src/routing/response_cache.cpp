@@ -83,6 +83,41 @@ Result<std::shared_ptr<ResponseCache>> ResponseCache::Create(
   return std::make_shared<ResponseCache>(std::move(backend), std::move(policy), std::move(redis));
 }
 
+void ResponseCache::NoteHit(const std::string& model, const std::optional<Usage>& usage,
+                            std::string_view provider_type, std::string_view upstream_model) {
+  ++counters_.hits;
+  std::optional<telemetry::Money> money;
+  if (usage) {
+    counters_.saved_prompt_tokens += static_cast<uint64_t>(usage->prompt_tokens);
+    counters_.saved_completion_tokens += static_cast<uint64_t>(usage->completion_tokens);
+    if (const auto* price = telemetry::PriceTable::BuiltIn().Find(provider_type, upstream_model)) {
+      money = telemetry::Cost(*price, *usage);
+    }
+  }
+  std::lock_guard lock(models_mu_);
+  ModelStats& s = models_[model];
+  ++s.hits;
+  if (usage) {
+    s.saved_prompt_tokens += usage->prompt_tokens;
+    s.saved_completion_tokens += usage->completion_tokens;
+  }
+  if (money) {
+    s.saved_cost += static_cast<double>(money->micros) / 1e6;
+    s.currency = money->currency == telemetry::Currency::kCny ? "CNY" : "USD";
+  }
+}
+
+void ResponseCache::NoteMiss(const std::string& model) {
+  ++counters_.misses;
+  std::lock_guard lock(models_mu_);
+  ++models_[model].misses;
+}
+
+std::map<std::string, ResponseCache::ModelStats> ResponseCache::ModelStatsSnapshot() const {
+  std::lock_guard lock(models_mu_);
+  return models_;
+}
+
 ChatResponse ResponseOf(const cache::CachedAnswer& answer) {
   if (!answer.stream) return answer.response;
   dialects::openai::StreamAccumulator acc;

@@ -9,7 +9,9 @@
 
 #include <atomic>
 #include <boost/asio/any_io_executor.hpp>
+#include <map>
 #include <memory>
+#include <mutex>
 #include <string>
 
 #include "cache/answer_codec.hpp"
@@ -47,12 +49,26 @@ class ResponseCache {
   };
   [[nodiscard]] Counters& counters() { return counters_; }
 
+  // Per model (as the caller named it): what hits saved, for `stats`.
+  struct ModelStats {
+    uint64_t hits = 0, misses = 0;
+    int64_t saved_prompt_tokens = 0, saved_completion_tokens = 0;
+    double saved_cost = 0;  // in `currency`, at list price; 0 with "" when unknown
+    std::string currency;
+  };
+  void NoteHit(const std::string& model, const std::optional<Usage>& usage,
+               std::string_view provider_type, std::string_view upstream_model);
+  void NoteMiss(const std::string& model);
+  [[nodiscard]] std::map<std::string, ModelStats> ModelStatsSnapshot() const;
+
  private:
   std::shared_ptr<cache::Backend> backend_;
   cache::CacheConfig config_;
   std::shared_ptr<store::RedisClient> redis_;
   cache::FlightGroup flights_;
   Counters counters_;
+  mutable std::mutex models_mu_;
+  std::map<std::string, ModelStats> models_;  // guarded by models_mu_
 };
 
 // Conversions between a cached answer and what a caller asked for.

@@ -600,16 +600,6 @@ boost::asio::awaitable<std::optional<cache::CachedAnswer>> Router::Lookup(
   co_return std::move(answer).value();
 }
 
-namespace {
-
-void CountSaved(ResponseCache& cache, const std::optional<Usage>& usage) {
-  if (!usage) return;
-  cache.counters().saved_prompt_tokens += static_cast<uint64_t>(usage->prompt_tokens);
-  cache.counters().saved_completion_tokens += static_cast<uint64_t>(usage->completion_tokens);
-}
-
-}  // namespace
-
 boost::asio::awaitable<Result<ChatResponse>> Router::CachedChat(
     ChatRequest& request, std::optional<media::ImagePolicy> own_policy, cache::CachePolicy policy,
     const RequestContext& ctx, const net::Headers& forward, AttemptLog& log) const {
@@ -620,9 +610,8 @@ boost::asio::awaitable<Result<ChatResponse>> Router::CachedChat(
     auto hit = co_await Lookup(key, policy);
     if (hit) {
       log.cache = "hit";
-      ++cache_->counters().hits;
       ChatResponse r = ResponseOf(*hit);
-      CountSaved(*cache_, r.usage);
+      cache_->NoteHit(request.model, r.usage, plan.provider->spec().type, plan.resolved.model);
       co_return r;
     }
   }
@@ -637,21 +626,20 @@ boost::asio::awaitable<Result<ChatResponse>> Router::CachedChat(
         if (answer.ok()) {
           log.cache = "hit";
           ++cache_->counters().coalesced;
-          ++cache_->counters().hits;
           ChatResponse r = ResponseOf(*answer);
-          CountSaved(*cache_, r.usage);
+          cache_->NoteHit(request.model, r.usage, plan.provider->spec().type, plan.resolved.model);
           co_return r;
         }
       }
       // The leader failed or went away: a failure is never shared, this request calls itself.
       log.cache = "miss";
-      ++cache_->counters().misses;
+      cache_->NoteMiss(request.model);
       co_return co_await ChatUncached(request, std::move(own_policy), ctx, forward, log);
     }
     leader = std::move(join.leader);
   }
   log.cache = "miss";
-  ++cache_->counters().misses;
+  cache_->NoteMiss(request.model);
   auto r = co_await ChatUncached(request, own_policy, ctx, forward, log);
   if (!r.ok()) {
     if (leader) leader->Fail(r.error());
@@ -697,10 +685,10 @@ boost::asio::awaitable<Result<std::unique_ptr<UpstreamStream>>> Router::CachedOp
     auto hit = co_await Lookup(key, policy);
     if (hit) {
       log.cache = "hit";
-      ++cache_->counters().hits;
       auto events = EventsOf(*hit);
       auto stream = std::make_unique<UpstreamStream>(std::move(events));
-      CountSaved(*cache_, stream->usage());
+      cache_->NoteHit(request.model, stream->usage(), plan.provider->spec().type,
+                      plan.resolved.model);
       co_return stream;
     }
   }
@@ -715,20 +703,20 @@ boost::asio::awaitable<Result<std::unique_ptr<UpstreamStream>>> Router::CachedOp
         if (answer.ok()) {
           log.cache = "hit";
           ++cache_->counters().coalesced;
-          ++cache_->counters().hits;
           auto stream = std::make_unique<UpstreamStream>(EventsOf(*answer));
-          CountSaved(*cache_, stream->usage());
+          cache_->NoteHit(request.model, stream->usage(), plan.provider->spec().type,
+                          plan.resolved.model);
           co_return stream;
         }
       }
       log.cache = "miss";
-      ++cache_->counters().misses;
+      cache_->NoteMiss(request.model);
       co_return co_await OpenUncached(request, std::move(own_policy), ctx, forward, log);
     }
     leader = std::move(join.leader);
   }
   log.cache = "miss";
-  ++cache_->counters().misses;
+  cache_->NoteMiss(request.model);
   auto r = co_await OpenUncached(request, own_policy, ctx, forward, log);
   if (!r.ok()) {
     if (leader) leader->Fail(r.error());

@@ -99,8 +99,9 @@ Result<ParsedContent> ParseContent(const json::value& content, const std::string
         const json::value* url = src->if_contains("url");
         const json::value* mt = src->if_contains("media_type");
         if (data != nullptr && data->is_string()) {
-          m.media.push_back(DescribeMedia(MediaKind::kImage, data->get_string(), true,
-                                          mt && mt->is_string() ? mt->get_string() : ""));
+          m.media.push_back(DescribeMedia(
+              MediaKind::kImage, data->get_string(), true,
+              mt && mt->is_string() ? std::string_view(mt->get_string()) : std::string_view()));
         } else if (url != nullptr && url->is_string()) {
           m.media.push_back(DescribeMedia(MediaKind::kImage, url->get_string()));
         }

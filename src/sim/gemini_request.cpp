@@ -67,7 +67,8 @@ Result<ParsedContent> ParseParts(const json::value* parts, const std::string& wh
       const json::object* d = inline_data->if_object();
       const json::value* data = d ? d->if_contains("data") : nullptr;
       const json::value* mt = d ? Member(*d, "mime_type", "mimeType") : nullptr;
-      const std::string_view mime = mt && mt->is_string() ? mt->get_string() : "";
+      const std::string_view mime =
+          mt && mt->is_string() ? std::string_view(mt->get_string()) : std::string_view();
       if (data != nullptr && data->is_string()) {
         m.media.push_back(
             DescribeMedia(mime.starts_with("video/") ? MediaKind::kVideo : MediaKind::kImage,

@@ -87,7 +87,8 @@ Result<SimMessage> ParseMessage(const json::value& v, size_t index) {
         if (!part.is_object()) continue;
         const json::object& p = part.get_object();
         const json::value* type = p.if_contains("type");
-        std::string_view t = type != nullptr && type->is_string() ? type->get_string() : "";
+        std::string_view t =
+            type != nullptr && type->is_string() ? std::string_view(type->get_string()) : "";
         if (t == "text") {
           const json::value* text = p.if_contains("text");
           if (text == nullptr || !text->is_string()) continue;

@@ -189,7 +189,14 @@ TEST(Cache, SqliteEntriesSurviveARestartAndTheCliCleansThemUp) {
     // The admin API (loopback, no master key set).
     HttpResult stats = Http("GET", gw.base_url + "/admin/cache/stats", {}, {}, kTimeout);
     ASSERT_EQ(stats.status, 200) << stats.body;
-    EXPECT_EQ(ParseJson(stats.body).at("entries").to_number<int64_t>(), 2) << stats.body;
+    json::value st = ParseJson(stats.body);
+    EXPECT_EQ(st.at("entries").to_number<int64_t>(), 2) << stats.body;
+    // Per model: this process saw one hit of the model as the caller named it.
+    const json::value& m = st.at("models").at("up/gpt-4o-mini");
+    EXPECT_EQ(m.at("hits").to_number<int64_t>(), 1) << stats.body;
+    EXPECT_GT(m.at("saved_completion_tokens").to_number<int64_t>(), 0) << stats.body;
+    EXPECT_GT(m.at("saved_cost").to_number<double>(), 0) << stats.body;
+    EXPECT_EQ(m.at("currency"), json::value("USD")) << stats.body;
   }
   auto run = [&](std::vector<std::string> args) {
     args.insert(args.begin(), "cache");

@@ -204,8 +204,16 @@ TEST_F(GatewayErrors, Upstream429IsRetriedThenPassedThroughWithItsRetryAfter) {
   auto e = ExpectOpenAiError(r.body);
   EXPECT_NE(Str(e["message"]).find("Rate limit"), std::string::npos) << r.body;
 
-  // The attempts are visible as metrics (a model no other test of the suite uses).
-  auto m = Http("GET", gw_->base_url + "/metrics", {}, {}, kShort);
+  // The attempts are visible as metrics (a model no other test of the suite uses). They are
+  // recorded just after the response is written: poll briefly rather than race it.
+  HttpResult m;
+  Eventually(
+      [&] {
+        m = Http("GET", gw_->base_url + "/metrics", {}, {}, kShort);
+        return m.body.find("modelmux_upstream_attempts_total{model=\"gpt-4o-retries\"}") !=
+               std::string::npos;
+      },
+      5s);
   EXPECT_NE(m.body.find("modelmux_upstream_attempts_total{model=\"gpt-4o-retries\"} 3"),
             std::string::npos)
       << m.body;
