@@ -171,21 +171,12 @@ boost::asio::awaitable<Result<ChatResponse>> Router::Chat(ChatRequest request, R
   request.stream = false;
   AttemptLog local;
   AttemptLog& log = log_out ? *log_out : local;
-  std::optional<cache::CachePolicy> policy;
-  if (cache_) {
-    // The policy reads the request's own `cache` member, before the extensions are taken.
-    MM_CO_TRY(policy, cache::DecidePolicy(request, cache_->config(), forward.Get("cache-control"),
-                                          forward.Get(cache::kTtlHeader),
-                                          forward.Get(cache::kNamespaceHeader), ctx.tenant));
-  }
+  // The policy reads the request's own `cache` member, before the extensions are taken.
+  MM_CO_TRY(auto policy, CachePolicyFor(request, ctx, forward, log));
   MM_CO_TRY(auto own_policy, TakeImagePolicy(request));
-  if (policy && !policy->bypass()) {
+  if (policy) {
     co_return co_await CachedChat(request, std::move(own_policy), std::move(*policy), ctx, forward,
                                   log);
-  }
-  if (policy) {
-    log.cache = "bypass";
-    ++cache_->counters().bypass;
   }
   co_return co_await ChatUncached(request, std::move(own_policy), ctx, forward, log);
 }
@@ -332,20 +323,11 @@ boost::asio::awaitable<Result<std::unique_ptr<UpstreamStream>>> Router::OpenStre
   request.stream = true;
   AttemptLog local;
   AttemptLog& log = log_out ? *log_out : local;
-  std::optional<cache::CachePolicy> policy;
-  if (cache_) {
-    MM_CO_TRY(policy, cache::DecidePolicy(request, cache_->config(), forward.Get("cache-control"),
-                                          forward.Get(cache::kTtlHeader),
-                                          forward.Get(cache::kNamespaceHeader), ctx.tenant));
-  }
+  MM_CO_TRY(auto policy, CachePolicyFor(request, ctx, forward, log));
   MM_CO_TRY(auto own_policy, TakeImagePolicy(request));
-  if (policy && !policy->bypass()) {
+  if (policy) {
     co_return co_await CachedOpen(request, std::move(own_policy), std::move(*policy), ctx, forward,
                                   log);
-  }
-  if (policy) {
-    log.cache = "bypass";
-    ++cache_->counters().bypass;
   }
   co_return co_await OpenUncached(request, std::move(own_policy), ctx, forward, log);
 }
@@ -600,6 +582,41 @@ boost::asio::awaitable<std::optional<cache::CachedAnswer>> Router::Lookup(
   co_return std::move(answer).value();
 }
 
+Result<std::optional<cache::CachePolicy>> Router::CachePolicyFor(const ChatRequest& request,
+                                                                 const RequestContext& ctx,
+                                                                 const net::Headers& forward,
+                                                                 AttemptLog& log) const {
+  if (!cache_) return std::optional<cache::CachePolicy>();
+  MM_TRY(cache::CachePolicy policy,
+         cache::DecidePolicy(request, cache_->config(), forward.Get("cache-control"),
+                             forward.Get(cache::kTtlHeader), forward.Get(cache::kNamespaceHeader),
+                             ctx.tenant));
+  if (policy.bypass()) {
+    log.cache = "bypass";
+    ++cache_->counters().bypass;
+    return std::optional<cache::CachePolicy>();
+  }
+  return std::optional<cache::CachePolicy>(std::move(policy));
+}
+
+Router::StoreTarget Router::StoreTargetFor(
+    const Plan& plan, const std::string& key, const AttemptLog& log, const ChatRequest& request,
+    const RequestContext& ctx, const cache::CachePolicy& policy,
+    const std::optional<media::ImagePolicy>& own_policy) const {
+  // Stored under the deployment that answered (a fallback's answer under its own model).
+  StoreTarget t;
+  std::tie(t.provider, t.model) = SplitLabel(log.deployment);
+  if (t.provider.empty()) {
+    t.provider = plan.provider->spec().name;
+    t.model = plan.resolved.model;
+  }
+  if (const auto* p = FindProvider(t.provider)) t.provider_type = p->spec().type;
+  t.key = t.provider == plan.provider->spec().name && t.model == plan.resolved.model
+              ? key
+              : KeyFor(request, ctx, policy, t.provider, t.model, own_policy);
+  return t;
+}
+
 boost::asio::awaitable<Result<ChatResponse>> Router::CachedChat(
     ChatRequest& request, std::optional<media::ImagePolicy> own_policy, cache::CachePolicy policy,
     const RequestContext& ctx, const net::Headers& forward, AttemptLog& log) const {
@@ -649,18 +666,10 @@ boost::asio::awaitable<Result<ChatResponse>> Router::CachedChat(
   answer.response = *r;
   std::string bytes = cache::EncodeAnswer(answer);
   if (policy.store) {
-    // Stored under the deployment that answered (a fallback's answer under its own model).
-    auto [provider, model] = SplitLabel(log.deployment);
-    if (provider.empty())
-      std::tie(provider, model) = std::pair(plan.provider->spec().name, plan.resolved.model);
-    const auto* p = FindProvider(provider);
-    const std::string store_key =
-        provider == plan.provider->spec().name && model == plan.resolved.model
-            ? key
-            : KeyFor(request, ctx, policy, provider, model, own_policy);
-    cache::Entry entry{MetaFor(policy, provider, p ? p->spec().type : "", model, r->usage, false),
+    const StoreTarget t = StoreTargetFor(plan, key, log, request, ctx, policy, own_policy);
+    cache::Entry entry{MetaFor(policy, t.provider, t.provider_type, t.model, r->usage, false),
                        bytes};
-    auto put = co_await cache_->backend().Put(store_key, std::move(entry));
+    auto put = co_await cache_->backend().Put(t.key, std::move(entry));
     if (put.ok()) {
       ++cache_->counters().stored;
     } else {
@@ -722,16 +731,10 @@ boost::asio::awaitable<Result<std::unique_ptr<UpstreamStream>>> Router::CachedOp
     if (leader) leader->Fail(r.error());
     co_return r;
   }
-  auto [provider, model] = SplitLabel(log.deployment);
-  if (provider.empty())
-    std::tie(provider, model) = std::pair(plan.provider->spec().name, plan.resolved.model);
-  const auto* p = FindProvider(provider);
-  std::string store_key = provider == plan.provider->spec().name && model == plan.resolved.model
-                              ? key
-                              : KeyFor(request, ctx, policy, provider, model, own_policy);
-  (*r)->SetRecorder(std::make_unique<CacheRecorder>(cache_, std::move(leader), std::move(policy),
-                                                    std::move(store_key), provider,
-                                                    p ? p->spec().type : "", model));
+  StoreTarget t = StoreTargetFor(plan, key, log, request, ctx, policy, own_policy);
+  (*r)->SetRecorder(std::make_unique<CacheRecorder>(
+      cache_, std::move(leader), std::move(policy), std::move(t.key), std::move(t.provider),
+      std::move(t.provider_type), std::move(t.model)));
   co_return r;
 }
 

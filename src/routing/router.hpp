@@ -172,6 +172,19 @@ class Router {
   boost::asio::awaitable<Result<std::unique_ptr<UpstreamStream>>> CachedOpen(
       ChatRequest& request, std::optional<media::ImagePolicy> own_policy, cache::CachePolicy policy,
       const RequestContext& ctx, const net::Headers& forward, AttemptLog& log) const;
+  // The cache policy of a request, or nullopt when there is no cache or the request bypasses
+  // it (then marked in `log`). Errors: malformed cache headers or `cache` member.
+  [[nodiscard]] Result<std::optional<cache::CachePolicy>> CachePolicyFor(
+      const ChatRequest& request, const RequestContext& ctx, const net::Headers& forward,
+      AttemptLog& log) const;
+  // Where an answer is stored: the deployment that answered, and its key.
+  struct StoreTarget {
+    std::string provider, provider_type, model, key;
+  };
+  [[nodiscard]] StoreTarget StoreTargetFor(
+      const Plan& plan, const std::string& key, const AttemptLog& log, const ChatRequest& request,
+      const RequestContext& ctx, const cache::CachePolicy& policy,
+      const std::optional<media::ImagePolicy>& own_policy) const;
   // A fresh stored answer for `key`, if any (counted as a hit).
   boost::asio::awaitable<std::optional<cache::CachedAnswer>> Lookup(
       std::string key, const cache::CachePolicy& policy) const;
