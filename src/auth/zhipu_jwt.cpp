@@ -3,6 +3,7 @@
 #include <cstdio>
 
 #include "auth/crypto.hpp"
+#include "core/json_escape.hpp"
 
 namespace modelmux::auth {
 namespace {
@@ -19,34 +20,8 @@ Error BadKey(std::string message) {
 // JSON string literal (quotes included) with the escapes RFC 8259 requires.
 std::string JsonString(std::string_view s) {
   std::string out = "\"";
-  for (char c : s) {
-    switch (c) {
-      case '"':
-        out += "\\\"";
-        break;
-      case '\\':
-        out += "\\\\";
-        break;
-      case '\n':
-        out += "\\n";
-        break;
-      case '\r':
-        out += "\\r";
-        break;
-      case '\t':
-        out += "\\t";
-        break;
-      default:
-        if (static_cast<unsigned char>(c) < 0x20) {
-          char buf[8];
-          std::snprintf(buf, sizeof buf, "\\u%04x", static_cast<unsigned>(c));
-          out += buf;
-        } else {
-          out.push_back(c);
-        }
-    }
-  }
-  out.push_back('"');
+  AppendJsonEscaped(out, s);
+  out += '"';
   return out;
 }
 

@@ -2,6 +2,7 @@
 
 #include <cstdio>
 
+#include "core/json_escape.hpp"
 #include "text/tiktoken.hpp"
 #include "text/token_estimator.hpp"
 
@@ -17,34 +18,7 @@ constexpr int64_t kReplyPriming = 3;
 
 void AppendJsonString(std::string& out, std::string_view s) {
   out += '"';
-  for (char ch : s) {
-    const auto c = static_cast<unsigned char>(ch);
-    switch (c) {
-      case '"':
-        out += "\\\"";
-        break;
-      case '\\':
-        out += "\\\\";
-        break;
-      case '\n':
-        out += "\\n";
-        break;
-      case '\r':
-        out += "\\r";
-        break;
-      case '\t':
-        out += "\\t";
-        break;
-      default:
-        if (c < 0x20) {
-          char buf[8];
-          std::snprintf(buf, sizeof buf, "\\u%04x", c);
-          out += buf;
-        } else {
-          out += ch;
-        }
-    }
-  }
+  AppendJsonEscaped(out, s);
   out += '"';
 }
 
