@@ -5,6 +5,8 @@
 #   make bench                    build, then the loopback benchmark (bench/run.sh)
 #   make bench-chaos              build, then the fault-profile benchmark (bench/chaos.sh)
 #   make bench-cache              build, then cache hits (memory/SQLite/Redis) vs a miss and nginx
+#   make package                  build, then the .deb (CPack) in build/$(PRESET)/
+#   make bench-batch              build, then 10,000 batch lines vs Python asyncio + aiohttp
 #   make tokenizer-tables         regenerate data/tokenizers/ from npm js-tiktoken (node)
 #   PRESET=debug make test        another preset (release, debug, asan-ubsan)
 
@@ -16,7 +18,7 @@ JOBS ?= $(shell nproc 2>/dev/null || echo 2)
 CTEST_JOBS ?= 2
 ARGS ?=
 
-.PHONY: all deps configure build run test examples bench bench-chaos bench-cache format clean tokenizer-tables
+.PHONY: all deps configure build run test examples bench bench-chaos bench-cache bench-batch format clean tokenizer-tables package
 
 all: build
 
@@ -54,8 +56,15 @@ bench: build
 bench-chaos: build
 	bash bench/chaos.sh
 
+# The Debian package: $(BUILD_DIR)/modelmux_<version>_amd64.deb (cmake/Package.cmake).
+package: build
+	cd $(BUILD_DIR) && cpack -G DEB
+
 bench-cache: build
 	bash bench/cache.sh
+
+bench-batch: build
+	bash bench/batch.sh
 
 # Regenerates data/tokenizers/ (committed) from js-tiktoken, installed from tests/e2e's lock file.
 tokenizer-tables:

@@ -51,6 +51,12 @@ command -v openssl >/dev/null || want_pkg openssl
 command -v pgrep >/dev/null || want_pkg procps        # the benchmark harness finds nginx workers
 command -v taskset >/dev/null || want_pkg util-linux  # the benchmark pins servers and wrk to CPUs
 command -v python3 >/dev/null || want_pkg python3
+# Packaging test (tests/packaging/deb_test.sh): CPack's dpkg-shlibdeps, systemd-analyze, file.
+command -v dpkg-shlibdeps >/dev/null || want_pkg dpkg-dev
+command -v systemd-analyze >/dev/null || want_pkg systemd
+command -v file >/dev/null || want_pkg file
+/usr/bin/python3 -c "import aiohttp" 2>/dev/null || want_pkg python3-aiohttp  # bench/batch_aiohttp.py
+[ -x /usr/bin/chromium ] || want_pkg chromium         # the dashboard test (playwright-core drives it)
 
 if [ ${#need[@]} -eq 0 ]; then
   exit 0

@@ -89,6 +89,10 @@ struct ChatOptions {
   std::string tool_choice;      // raw JSON ("\"auto\"", {"type":"function",...}); empty for none
   std::string response_format;  // raw JSON object, e.g. {"type":"json_object"}; empty for none
   std::string user;             // end-user id passed to the provider
+  // Text extensions (docs/TEXT.md): send the last user message one sentence per line, and add
+  // domain context (background, glossary) as a system message. Both are counted and cached.
+  bool split_sentences = false;
+  std::string context;
   // stream(): deliver the final usage report as the last chunk. The stream's result carries the
   // usage whenever the provider reported one, as chat()'s does. Ignored by chat().
   bool include_usage = true;

@@ -26,6 +26,7 @@
 #include <string>
 #include <vector>
 
+#include "modelmux/batch.hpp"
 #include "modelmux/chat.hpp"
 #include "modelmux/embeddings.hpp"
 #include "modelmux/error.hpp"
@@ -100,6 +101,15 @@ class MODELMUX_API Client {
   // Starts an embeddings call and returns at once; `done` runs exactly once on a Client thread
   // with the result or the error (as embed()). `options` is copied.
   void embed_async(EmbedOptions options, EmbedCallback done);
+
+  // Runs many chat calls (modelmux/batch.hpp) and waits for all of them. Blocks the calling
+  // thread; `on_progress` runs on a Client thread about every options.progress_interval and once
+  // at the end. Each request's own failure is in its BatchItem (the batch goes on).
+  // Errors (before anything is sent): "invalid_request" with code "duplicate_id" or "missing_id"
+  // (param "requests[i].id"), or a request that cannot be converted (as chat(), param prefixed
+  // "requests[i]."); "blocking_in_callback" when called from a callback of this Client.
+  Expected<BatchResult> batch(std::vector<BatchRequest> requests, BatchOptions options = {},
+                              BatchProgressCallback on_progress = {});
 
   // The models callers can name: aliases, then "provider/model" for each configured provider's
   // declared models (the simulator: sim/echo, sim/chat, sim/vision).

@@ -2,7 +2,9 @@
 
 #include <boost/asio/co_spawn.hpp>
 #include <boost/asio/use_future.hpp>
+#include <boost/json.hpp>
 #include <cstdio>
+#include <fstream>
 #include <iostream>
 #include <iterator>
 
@@ -29,6 +31,11 @@ void AddChatFlags(CLI::App& cmd, ChatArgs& a) {
       ->check(CLI::IsMember({"low", "high", "auto"}));
   cmd.add_flag("--show-media", a.show_media,
                "Print what was done to the media (sizes before and after) on stderr");
+  cmd.add_flag("--split-sentences", a.split_sentences,
+               "Send the prompt one sentence per line (the split_sentences extension)");
+  cmd.add_option("--context", a.context,
+                 "Domain context (background, glossary) sent as a system message; @FILE reads "
+                 "a file");
   cmd.add_option("--config", a.config.config_file, "YAML config file (env MODELMUX_CONFIG)");
   cmd.add_option("prompt", a.prompt, "The prompt; - reads standard input")->required();
 }
@@ -73,6 +80,18 @@ int RunChat(const ChatArgs& a) {
     if (auto st = add_media(f, media::MediaArgKind::kVideo); !st.ok()) return Fail(st.error());
   }
   req.messages.push_back(std::move(user));
+  boost::json::object extensions;
+  if (a.split_sentences) extensions["split_sentences"] = true;
+  if (!a.context.empty()) {
+    std::string context = a.context;
+    if (context.front() == '@') {
+      std::ifstream in(context.substr(1), std::ios::binary);
+      if (!in) return Fail(InvalidRequest("cannot read " + context.substr(1), "context"));
+      context.assign(std::istreambuf_iterator<char>(in), std::istreambuf_iterator<char>());
+    }
+    extensions["context"] = context;
+  }
+  if (!extensions.empty()) req.extra = boost::json::serialize(extensions);
   req.max_tokens = a.max_tokens;
   req.temperature = a.temperature;
   req.include_usage = true;

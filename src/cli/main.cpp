@@ -28,6 +28,16 @@ int main(int argc, char** argv) {
   auto* chat_cmd = app.add_subcommand("chat", "Send one chat request and print the answer");
   AddChatFlags(*chat_cmd, chat);
 
+  BatchArgs batch;
+  auto* batch_cmd = app.add_subcommand(
+      "batch", "Run a JSONL file of requests (OpenAI Batch API or simple lines), resumable");
+  AddBatchFlags(*batch_cmd, batch);
+
+  UsageArgs usage;
+  auto* usage_cmd = app.add_subcommand(
+      "usage", "Requests, success rate, latency, tokens and cost from usage ledgers");
+  AddUsageFlags(*usage_cmd, usage);
+
   DescribeArgs describe;
   auto* describe_cmd = app.add_subcommand(
       "describe", "Caption, read (OCR) or answer a question about an image or a video");
@@ -42,6 +52,11 @@ int main(int argc, char** argv) {
   auto* cache_cmd = app.add_subcommand(
       "cache", "Response cache clean-up: stats, list or purge entries (by model, age, namespace)");
   AddCacheFlags(*cache_cmd, cache);
+
+  KeysArgs keys;
+  auto* keys_cmd = app.add_subcommand(
+      "keys", "Virtual keys on a running gateway: create, list, show, update, revoke");
+  AddKeysFlags(*keys_cmd, keys);
 
   ProvidersArgs providers;
   auto* providers_cmd = app.add_subcommand(
@@ -62,8 +77,11 @@ int main(int argc, char** argv) {
     if (serve_cmd->parsed()) return RunServe(serve);
     if (sim_cmd->parsed()) return RunSim(sim);
     if (chat_cmd->parsed()) return RunChat(chat);
+    if (batch_cmd->parsed()) return RunBatch(batch);
     if (describe_cmd->parsed()) return RunDescribe(describe);
+    if (usage_cmd->parsed()) return RunUsage(usage);
     if (cache_cmd->parsed()) return RunCache(cache);
+    if (keys_cmd->parsed()) return RunKeys(keys);
     if (tokens_cmd->parsed()) return RunTokens(tokens);
     if (providers_cmd->parsed()) return RunProviders(providers);
     if (doctor_cmd->parsed()) return RunDoctor(doctor);

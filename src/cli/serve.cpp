@@ -7,8 +7,10 @@
 #include <boost/asio/steady_timer.hpp>
 #include <boost/asio/use_awaitable.hpp>
 #include <cstdio>
+#include <cstdlib>
 
 #include "cli/commands.hpp"
+#include "gateway/admission.hpp"
 #include "gateway/gateway.hpp"
 #include "telemetry/price_table.hpp"
 
@@ -39,6 +41,14 @@ void AddServeFlags(CLI::App& cmd, ServeArgs& a) {
       ->check(CLI::IsMember({"json", "human"}));
   cmd.add_option("--threads", a.threads, "Event loops (default: the CPUs this process may use)");
   cmd.add_flag("--no-access-log", a.no_access_log, "Do not log one record per request");
+  cmd.add_option("--tls-cert", a.tls_cert,
+                 "Serve HTTPS: PEM certificate chain (with --tls-key; env MODELMUX_TLS_CERT)");
+  cmd.add_option("--tls-key", a.tls_key, "PEM private key for --tls-cert (env MODELMUX_TLS_KEY)");
+  cmd.add_flag("--log-bodies", a.log_bodies,
+               "Log request and response bodies (media elided, secrets redacted)");
+  cmd.add_flag("--no-ledger", a.no_ledger, "Do not write the usage ledger (<data-dir>/ledger.db)");
+  cmd.add_option("--prices", a.prices_file,
+                 "Prices file merged over the built-in table (telemetry.prices_file)");
 }
 
 namespace {
@@ -86,9 +96,29 @@ int RunServe(const ServeArgs& args) {
                         : telemetry::LogFormat::kJson;
   gopt.access_log = !args.no_access_log;
   (void)telemetry::PriceTable::BuiltIn();  // parse the embedded price table now, not on a request
+  if (args.log_bodies) config->telemetry.log_bodies = true;
+  if (args.no_ledger) config->telemetry.ledger = false;
+  if (!args.prices_file.empty()) config->telemetry.prices_file = args.prices_file;
+  if (auto st = InstallPrices(*config); !st.ok()) return Fail(st.error());
+  gopt.log_bodies = config->telemetry.log_bodies;
   gateway::Gateway gw(runtime.router(), gopt);
+  auto ledger = OpenServeLedger(*config, gw.registry());
+  if (!ledger.ok()) return Fail(ledger.error());
+  gw.SetLedger(ledger->get());
+  // Virtual keys, scopes, IP allowlists, per-key limits; the audit log (gateway/admission.hpp).
+  auto gatekeeper = gateway::Gatekeeper::Create(*config, loops.loop(0).get_executor());
+  if (!gatekeeper.ok()) return Fail(gatekeeper.error());
+  gw.SetGatekeeper(*gatekeeper);
+  auto server_options = ServerOptionsFrom(*config, &gw);
+  // TLS termination: flags first, then the environment.
+  server_options.tls_cert_file = args.tls_cert;
+  server_options.tls_key_file = args.tls_key;
+  if (const char* v = std::getenv("MODELMUX_TLS_CERT"); v && server_options.tls_cert_file.empty())
+    server_options.tls_cert_file = v;
+  if (const char* v = std::getenv("MODELMUX_TLS_KEY"); v && server_options.tls_key_file.empty())
+    server_options.tls_key_file = v;
   net::Server server(
-      loops, ServerOptionsFrom(*config, &gw),
+      loops, std::move(server_options),
       [&gw](net::ServerRequest& r, net::ResponseWriter& w) { return gw.Handle(r, w); });
   if (auto st = server.Listen(); !st.ok()) return Fail(st.error());
 
@@ -108,6 +138,11 @@ int RunServe(const ServeArgs& args) {
           auto router = runtime.Rebuild(*next);
           if (router.ok()) {
             gw.SetRouter(*router);
+            if (!args.prices_file.empty()) (*next)->telemetry.prices_file = args.prices_file;
+            if (auto st = InstallPrices(**next); !st.ok()) {
+              std::fprintf(stderr, "modelmux: prices file refused, keeping the old prices: %s\n",
+                           st.error().message.c_str());
+            }
             std::fprintf(stderr, "modelmux: configuration reloaded\n");
           } else {
             std::fprintf(stderr, "modelmux: reload refused, keeping the old config: %s\n",
@@ -146,6 +181,7 @@ int RunServe(const ServeArgs& args) {
   loops.Start();
   loops.Join();
   gw.FlushLogs();
+  if (*ledger) (*ledger)->Flush();
   return 0;
 }
 

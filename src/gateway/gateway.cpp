@@ -18,11 +18,18 @@
 #include "dialects/openai/fast_path.hpp"
 #include "dialects/openai/openai.hpp"
 #include "dialects/openai/request.hpp"
+#include "gateway/admission.hpp"
 #include "gateway/cache_admin.hpp"
 #include "gateway/describe.hpp"
 #include "gateway/embeddings.hpp"
 #include "gateway/gateway_metrics.hpp"
+#include "gateway/keys_admin.hpp"
+#include "gateway/stats_api.hpp"
 #include "gateway/token_counter.hpp"
+#include "gateway/ui.hpp"
+#include "gateway/usage_api.hpp"
+#include "routing/text_stage.hpp"
+#include "telemetry/request_log_redact.hpp"
 #include "text/token_estimator.hpp"
 
 namespace modelmux::gateway {
@@ -42,6 +49,22 @@ struct Gateway::Exchange {
   std::string provider_type;                                             // for the price lookup
   const dialects::IngressDialect* ingress = &dialects::OpenAiIngress();  // the caller's dialect
   routing::AttemptLog attempts;  // filled by the router: x-modelmux-attempts / -deployment
+  std::optional<govern::Admission> admission;  // the key's rate/budget reservation (Govern)
+  bool log_bodies = false;  // --log-bodies: keep the (redacted) bodies in the record
+  // Observability (gateway_metrics.hpp): waits on the upstream's body and the caller's socket
+  // outside the attempt loop, the first content chunk of a stream, the gateway's own time once
+  // known, and this request's server span (trace.valid() when it is recorded).
+  Clock::time_point began = Clock::now();  // the request (head and body) was read
+  std::chrono::nanoseconds io_wait{0};
+  std::optional<Clock::time_point> first_token;
+  std::optional<std::chrono::nanoseconds> overhead;
+  telemetry::TraceContext trace;
+  telemetry::SpanId caller_span = 0;
+
+  // Marks a content chunk about to be written to the caller (time to first token).
+  void NoteChunk() {
+    if (!first_token) first_token = Clock::now();
+  }
 
   // The provider, model and deployment that answered (or failed last), from the attempt log.
   void NoteDeployment() {
@@ -87,6 +110,15 @@ net::Headers BaseHeaders(const Gateway::Exchange& ex, std::string_view content_t
   }
   if (ex.attempts.media) h.Add("x-modelmux-media", ex.attempts.media->Header());
   if (!ex.attempts.cache.empty()) h.Add("x-modelmux-cache", ex.attempts.cache);
+  if (!ex.attempts.max_tokens_clamp.empty()) {
+    h.Add("x-modelmux-max-tokens-clamped", ex.attempts.max_tokens_clamp);
+  }
+  if (ex.attempts.context_tokens > 0) {
+    h.Add("x-modelmux-context-tokens", std::to_string(ex.attempts.context_tokens));
+  }
+  if (ex.attempts.sentences > 0) {
+    h.Add("x-modelmux-sentences", std::to_string(ex.attempts.sentences));
+  }
   if (!ex.attempts.notes.empty()) {
     std::string notes;
     for (const auto& n : ex.attempts.notes) notes += (notes.empty() ? "" : ",") + n;
@@ -95,9 +127,91 @@ net::Headers BaseHeaders(const Gateway::Exchange& ex, std::string_view content_t
   return h;
 }
 
+// x-modelmux-overhead-ms on a whole (non-streamed) answer: the gateway's own time so far, in
+// milliseconds with microsecond resolution; the same value goes to the overhead histogram.
+void AddOverheadHeader(Gateway::Exchange& ex, net::Headers& h) {
+  ex.overhead = GatewayMetrics::Overhead(Clock::now() - ex.began, ex.attempts, ex.io_wait);
+  char buf[32];
+  snprintf(buf, sizeof(buf), "%.3f", static_cast<double>(ex.overhead->count()) / 1e6);
+  h.Add("x-modelmux-overhead-ms", buf);
+}
+
+// The price of this call from the active price table (by provider name, then type). `list`: what
+// the tokens cost at list price; `charged`: what the call cost (nothing for a cache hit). Both
+// nullopt when the price is unknown or no usage is known.
+struct CallCost {
+  std::optional<telemetry::Money> list;
+  std::optional<telemetry::Money> charged;
+  bool hit = false;
+};
+
+CallCost PriceCall(const Gateway::Exchange& ex) {
+  CallCost c;
+  c.hit = ex.attempts.cache == "hit";
+  if (!ex.record.usage || ex.provider_type.empty()) return c;
+  const auto table = telemetry::PriceTable::Active();
+  const auto* price = table->Find(ex.record.provider, ex.provider_type, ex.record.upstream_model);
+  if (!price) return c;
+  telemetry::CostExtras extras;
+  if (ex.attempts.media) extras.images_in = ex.attempts.media->images;
+  c.list = telemetry::Cost(*price, *ex.record.usage, extras);
+  if (c.list) c.charged = c.hit ? telemetry::Money{0, c.list->currency} : c.list;
+  return c;
+}
+
+// x-modelmux-cost on a whole answer: "0.000435 USD", or "unknown" without a price.
+void AddCostHeader(const Gateway::Exchange& ex, net::Headers& h) {
+  if (!ex.record.usage && ex.provider_type.empty()) return;  // not a model call
+  const CallCost c = PriceCall(ex);
+  if (c.charged) {
+    h.Add("x-modelmux-cost", telemetry::MicrosDecimal(c.charged->micros) + " " +
+                                 telemetry::CurrencyCode(c.charged->currency));
+  } else {
+    h.Add("x-modelmux-cost", c.hit ? "0" : "unknown");
+  }
+}
+
+telemetry::LedgerRow LedgerRowOf(const Gateway::Exchange& ex, const CallCost& cost) {
+  telemetry::LedgerRow row;
+  const auto& r = ex.record;
+  row.request_id = r.request_id;
+  row.time_ms =
+      std::chrono::duration_cast<std::chrono::milliseconds>(r.start.time_since_epoch()).count();
+  row.key_id = r.key_id;
+  row.model = r.model.empty() ? ex.model_label : r.model;
+  row.provider = r.provider;
+  row.deployment = ex.attempts.deployment;
+  if (r.usage) {
+    row.prompt_tokens = r.usage->prompt_tokens;
+    row.completion_tokens = r.usage->completion_tokens;
+    row.cached_tokens = r.usage->cache_read_tokens;
+    row.cache_write_tokens = r.usage->cache_write_tokens;
+    row.reasoning_tokens = r.usage->reasoning_tokens;
+  }
+  if (cost.charged) {
+    row.cost_micros = cost.charged->micros;
+    row.currency = telemetry::CurrencyCode(cost.charged->currency);
+  }
+  row.latency_ms = std::chrono::duration_cast<std::chrono::milliseconds>(r.latency).count();
+  if (r.ttft) {
+    row.ttft_ms = std::chrono::duration_cast<std::chrono::milliseconds>(*r.ttft).count();
+  }
+  row.status = r.status;
+  row.error_code = r.error_code;
+  row.cache_result = ex.attempts.cache;
+  row.attempts = ex.attempts.attempts;
+  row.stream = r.stream;
+  row.usage_estimated = r.usage_estimated;
+  return row;
+}
+
 awaitable<void> SendJson(Gateway::Exchange& ex, int status, std::string body) {
   ex.record.status = status;
-  (void)co_await ex.writer.Send(status, BaseHeaders(ex, "application/json"), std::move(body));
+  auto h = BaseHeaders(ex, "application/json");
+  AddOverheadHeader(ex, h);
+  AddCostHeader(ex, h);
+  if (ex.log_bodies) ex.record.response_body = telemetry::RedactBody(body);
+  (void)co_await ex.writer.Send(status, std::move(h), std::move(body));
 }
 
 awaitable<void> SendError(Gateway::Exchange& ex, const Error& e,
@@ -117,7 +231,10 @@ awaitable<void> SendError(Gateway::Exchange& ex, const Error& e,
   // An upstream's failure reaches the caller only after modelmux's own retries and fallbacks:
   // tell the official SDKs not to multiply them (reliability.md 4).
   if (!e.provider.empty() || e.upstream_status != 0) h.Set("x-should-retry", "false");
-  (void)co_await ex.writer.Send(e.HttpStatus(), std::move(h), ex.ingress->EncodeError(e));
+  AddOverheadHeader(ex, h);
+  std::string error_body = ex.ingress->EncodeError(e);
+  if (ex.log_bodies) ex.record.response_body = telemetry::RedactBody(error_body);
+  (void)co_await ex.writer.Send(e.HttpStatus(), std::move(h), std::move(error_body));
 }
 
 // The first piece of an upstream stream, read while the caller gets SSE comment heartbeats.
@@ -160,6 +277,100 @@ awaitable<Result<std::string>> FirstPieceWithHeartbeats(std::shared_ptr<net::Cli
   }
 }
 
+// The trace this request belongs to: the caller's (traceparent) continued, or a new one. Not
+// recording (no exporter, or the caller's trace is not sampled), a caller's traceparent still
+// goes upstream as it came.
+void StartTrace(Gateway::Exchange& ex, const GatewayMetrics& metrics) {
+  std::optional<telemetry::TraceContext> caller;
+  if (const auto tp = ex.req.headers.Get("traceparent"); !tp.empty()) {
+    caller = telemetry::ParseTraceparent(tp);
+  }
+  if (!metrics.tracing() || (caller && !caller->sampled)) {
+    if (caller) ex.attempts.trace = *caller;
+    return;
+  }
+  ex.trace.trace_id = caller ? caller->trace_id : telemetry::NewTraceId();
+  ex.trace.span_id = telemetry::NewSpanId();
+  ex.caller_span = caller ? caller->span_id : 0;
+  ex.attempts.trace = ex.trace;
+  ex.attempts.record_spans = true;
+}
+
+// After an API request: the overhead and time-to-first-token histograms, and the spans.
+void FinishObservation(Gateway::Exchange& ex, GatewayMetrics& metrics) {
+  const auto now = Clock::now();
+  if (!ex.overhead) {
+    ex.overhead = GatewayMetrics::Overhead(now - ex.began, ex.attempts, ex.io_wait);
+  }
+  metrics.overhead.Observe(static_cast<double>(ex.overhead->count()) / 1e9);
+  if (ex.record.stream && ex.first_token) {
+    metrics.ttft.With({ex.model_label, ex.record.provider})
+        .Observe(std::chrono::duration<double>(*ex.first_token - ex.req.received).count());
+  }
+  if (!ex.trace.valid() || !metrics.tracer) return;
+  const int64_t end_ns = std::chrono::duration_cast<std::chrono::nanoseconds>(
+                             std::chrono::system_clock::now().time_since_epoch())
+                             .count();
+  telemetry::Span span;
+  span.trace_id = ex.trace.trace_id;
+  span.span_id = ex.trace.span_id;
+  span.parent_span_id = ex.caller_span;
+  span.kind = telemetry::SpanKind::kServer;
+  span.name = ex.record.method + " " + ex.record.path;
+  span.end_unix_ns = end_ns;
+  span.start_unix_ns =
+      end_ns - std::chrono::duration_cast<std::chrono::nanoseconds>(now - ex.req.received).count();
+  span.Set("http.method", ex.record.method);
+  span.Set("http.route", ex.record.path);
+  span.Set("http.status_code", ex.record.status);
+  span.Set("modelmux.request_id", ex.record.request_id);
+  span.Set("modelmux.model", ex.model_label);
+  if (!ex.record.provider.empty()) span.Set("modelmux.provider", ex.record.provider);
+  if (!ex.attempts.deployment.empty()) span.Set("modelmux.deployment", ex.attempts.deployment);
+  span.Set("modelmux.stream", ex.record.stream);
+  span.Set("modelmux.attempts", ex.attempts.attempts);
+  if (!ex.attempts.cache.empty()) span.Set("modelmux.cache", ex.attempts.cache);
+  if (!ex.attempts.fallbacks.empty()) span.Set("modelmux.fallback", ex.attempts.fallbacks.back());
+  if (ex.record.usage) {
+    span.Set("gen_ai.usage.input_tokens", ex.record.usage->prompt_tokens);
+    span.Set("gen_ai.usage.output_tokens", ex.record.usage->completion_tokens);
+  }
+  if (!ex.record.error_code.empty()) span.Set("error.type", ex.record.error_code);
+  span.Set("modelmux.overhead_us", static_cast<int64_t>(ex.overhead->count() / 1000));
+  if (ex.record.status >= 500 || (ex.record.status == 200 && !ex.record.error_code.empty())) {
+    span.error = true;
+    span.status_message = ex.record.error_code;
+  }
+  std::vector<telemetry::Span> spans = std::move(ex.attempts.spans);
+  spans.push_back(std::move(span));
+  metrics.tracer->Submit(std::move(spans));
+}
+
+// GET /v1/usage (usage_api.hpp): the calling key's own rows of the usage ledger.
+awaitable<void> ServeUsage(Gateway::Exchange& ex, telemetry::Ledger* ledger) {
+  // A virtual key reaches here only with the `usage-read` task (Govern checked it) and reads its
+  // own rows; otherwise the master key (or a loopback caller when none is set) reads the rows
+  // made without a virtual key.
+  const std::string key_id = ex.record.key_id;  // the caller's key id ("" = no virtual key)
+  if (key_id.empty()) {
+    if (auto denied = CheckAdminAccess(ex.req, ex.router->config().auth.master_key)) {
+      co_return co_await SendError(ex, *denied);
+    }
+  }
+  if (!ledger) {
+    co_return co_await SendError(
+        ex, NotFound("the usage ledger is off (telemetry.ledger: false)", "ledger_disabled"));
+  }
+  const int64_t now_ms = std::chrono::duration_cast<std::chrono::milliseconds>(
+                             std::chrono::system_clock::now().time_since_epoch())
+                             .count();
+  auto query = UsageQueryFrom(ex.req.query(), now_ms, key_id);
+  if (!query.ok()) co_return co_await SendError(ex, query.error());
+  auto body = co_await UsageBody(*ledger, std::move(query).value());
+  if (!body.ok()) co_return co_await SendError(ex, body.error());
+  co_await SendJson(ex, 200, std::move(body).value());
+}
+
 // True when a chunk carries `"usage": {` (not `"usage": null`): only those are parsed.
 bool HasUsageObject(std::string_view data) {
   for (size_t at = data.find("\"usage\""); at != std::string_view::npos;
@@ -177,7 +388,9 @@ Gateway::Gateway(std::shared_ptr<const routing::Router> router, GatewayOptions o
     : router_(std::move(router)),
       options_(options),
       metrics_(std::make_unique<GatewayMetrics>(registry_)),
-      log_(options.log_format, options.access_log) {}
+      log_(options.log_format, options.access_log) {
+  metrics_->StartTracing(router_.load()->config().telemetry);
+}
 
 Gateway::~Gateway() = default;
 
@@ -209,13 +422,20 @@ awaitable<void> Gateway::Handle(net::ServerRequest& req, net::ResponseWriter& wr
   ex.record.method = req.method;
   ex.record.path = std::string(req.path());
   ex.record.start = std::chrono::system_clock::now();
+  StartTrace(ex, *metrics_);
+  ex.log_bodies = options_.log_bodies;
+  if (ex.log_bodies && !req.body.empty()) ex.record.request_body = telemetry::RedactBody(req.body);
   metrics_->in_flight.Add(1);
 
   const std::string_view path = req.path();
   const bool post = req.method == "POST";
   const bool get = req.method == "GET" || req.method == "HEAD";
   bool api = true;
-  if (path == "/v1/chat/completions" && post) {
+  bool admitted = true;
+  if (gatekeeper_) admitted = co_await Govern(ex);
+  if (!admitted) {
+    api = path.starts_with("/v1/");  // the refusal was sent; /v1 refusals are logged below
+  } else if (path == "/v1/chat/completions" && post) {
     co_await ChatCompletions(ex, false);
   } else if (path == "/v1/completions" && post) {
     co_await ChatCompletions(ex, true);
@@ -248,9 +468,21 @@ awaitable<void> Gateway::Handle(net::ServerRequest& req, net::ResponseWriter& wr
   } else if (path.starts_with("/admin/cache/")) {
     api = false;
     co_await CacheAdmin(ex);
+  } else if (path == "/admin/keys" || path.starts_with("/admin/keys/")) {
+    api = false;
+    co_await KeysAdmin(ex);
+  } else if ((path == "/ui" || path.starts_with("/ui/") || path == "/admin/stats" ||
+              path == "/admin/errors") &&
+             get) {
+    api = false;
+    co_await Dashboard(ex);
+  } else if (path == "/v1/usage" && get) {
+    api = false;
+    co_await ServeUsage(ex, options_.ledger);
   } else if (path == "/metrics" && get) {
     api = false;
     ex.record.status = 200;
+    metrics_->CollectDeployments(*ex.router);
     co_await writer.Send(200, BaseHeaders(ex, "text/plain; version=0.0.4"), registry_.Render());
   } else if (path == "/v1/chat/completions" || path == "/v1/completions" || path == "/v1/models" ||
              path == "/v1/embeddings" || path == "/v1/messages" || path == "/v1/describe" ||
@@ -270,14 +502,9 @@ awaitable<void> Gateway::Handle(net::ServerRequest& req, net::ResponseWriter& wr
 
   if (api) {
     ex.record.latency = Clock::now() - req.received;
-    std::optional<telemetry::Money> money;
-    if (ex.record.usage && !ex.provider_type.empty()) {
-      if (const auto* price =
-              telemetry::PriceTable::BuiltIn().Find(ex.provider_type, ex.record.upstream_model)) {
-        money = telemetry::Cost(*price, *ex.record.usage);
-        if (money) ex.record.cost = telemetry::FormatMoney(*money);
-      }
-    }
+    const CallCost call_cost = PriceCall(ex);  // the same figure as x-modelmux-cost
+    std::optional<telemetry::Money> money = call_cost.list;
+    if (money) ex.record.cost = telemetry::FormatMoney(*money);
     if (ex.attempts.cache == "hit") {
       // A hit costs nothing: what it would have cost is counted as saved.
       metrics_->RecordCacheSaved(ex.model_label, ex.record.usage, money);
@@ -291,7 +518,18 @@ awaitable<void> Gateway::Handle(net::ServerRequest& req, net::ResponseWriter& wr
     metrics_->Record(ex.model_label, ex.record, money, ex.attempts.cache != "hit");
     metrics_->RecordAttempts(ex.model_label, ex.attempts);
     metrics_->RecordMedia(ex.record.provider, ex.attempts);
+    ex.record.deployment = ex.attempts.deployment;
+    ex.record.cache = ex.attempts.cache;
+    if (ex.record.stream && ex.first_token) ex.record.ttft = *ex.first_token - req.received;
+    if (ex.admission) {  // settle the key's reservation at the actual cost, or release it
+      const bool served = ex.record.status > 0 && ex.record.status < 400;
+      const int64_t tokens = ex.record.usage ? ex.record.usage->total() : 0;
+      co_await gatekeeper_->Finish(std::move(ex.admission), served, tokens, money);
+    }
     log_.Write(ex.record);
+    if (options_.ledger) options_.ledger->Append(LedgerRowOf(ex, call_cost));
+    FinishObservation(ex, *metrics_);
+    recent_errors_.Record(ex.record);
   }
 }
 
@@ -319,6 +557,8 @@ awaitable<void> Gateway::ChatCompletions(Exchange& ex, bool legacy) {
   // Scan, not decode: the fast path reads only what it needs from the body.
   std::string model;
   bool stream = false, include_usage = false, has_media = false, cacheable = false;
+  std::vector<std::string> text_ext;
+  std::optional<int64_t> max_tokens;
   if (legacy) {
     auto decoded = oa::DecodeCompletionRequest(req.body);
     if (!decoded.ok()) co_return co_await SendError(ex, decoded.error());
@@ -334,6 +574,8 @@ awaitable<void> Gateway::ChatCompletions(Exchange& ex, bool legacy) {
     include_usage = scanned->include_usage;
     ex.record.prompt_chars = scanned->prompt_chars;
     has_media = scanned->has_media;
+    text_ext = scanned->extension_keys_present;
+    max_tokens = scanned->max_tokens;
     // Requests the cache may answer (deterministic ones, or ones that name a cache policy) take
     // the decoded path, where the cache sits; the rest pass through untouched.
     cacheable =
@@ -353,7 +595,15 @@ awaitable<void> Gateway::ChatCompletions(Exchange& ex, bool legacy) {
   ex.provider_type = plan->provider->spec().type;
   ex.record.upstream_model = plan->resolved.model;
 
-  if (has_media || cacheable || !ex.router->dispatcher().AllOpenAiWire(model)) {
+  // Text extensions (context, split_sentences) and the model's cost and context controls work on
+  // the decoded request too (routing/text_stage.hpp).
+  const bool text_stage =
+      !legacy && (std::find_if(text_ext.begin(), text_ext.end(),
+                               [](const std::string& k) {
+                                 return k == "context" || k == "split_sentences";
+                               }) != text_ext.end() ||
+                  routing::NeedsTextStage(cfg, model, req.body.size(), max_tokens));
+  if (has_media || cacheable || text_stage || !ex.router->dispatcher().AllOpenAiWire(model)) {
     // Another dialect upstream (or in the fallback chain), or images and videos to fit to the
     // provider (the media stage works on the decoded request): decode fully, translate, and
     // encode the answer back.
@@ -403,7 +653,9 @@ awaitable<void> Gateway::ChatCompletions(Exchange& ex, bool legacy) {
   std::shared_ptr<net::ClientResponse> resp = std::move(sent->response);
 
   if (!stream) {
+    const auto body_start = Clock::now();
     auto all = co_await resp->ReadAll(64 << 20);
+    ex.io_wait += Clock::now() - body_start;
     if (!all.ok()) co_return co_await SendError(ex, all.error());
     ex.record.usage = oa::ScanUsage(*all);
     co_return co_await SendJson(ex, 200, std::move(all).value());
@@ -424,6 +676,7 @@ awaitable<void> Gateway::ChatCompletions(Exchange& ex, bool legacy) {
   while (!done) {
     Result<std::string> owned = std::string();
     std::string_view piece;
+    const auto read_start = Clock::now();
     if (first) {
       owned = co_await FirstPieceWithHeartbeats(resp, ex.writer, cfg.server.heartbeat_interval);
       if (owned.ok()) piece = *owned;
@@ -436,6 +689,7 @@ awaitable<void> Gateway::ChatCompletions(Exchange& ex, bool legacy) {
         owned = std::move(p).error();
       }
     }
+    ex.io_wait += Clock::now() - read_start;
     if (!owned.ok()) {
       if (owned.error().kind == ErrorKind::kCancelled) co_return;  // the caller is gone
       cut_detail = owned.error().message;
@@ -467,7 +721,13 @@ awaitable<void> Gateway::ChatCompletions(Exchange& ex, bool legacy) {
       AppendSseEvent(out, ev.data, ev.event);
     }
     events.clear();
-    if (!out.empty() && !(co_await ex.writer.Write(out)).ok()) co_return;  // caller gone
+    if (!out.empty()) {
+      ex.NoteChunk();
+      const auto write_start = Clock::now();
+      auto wrote = co_await ex.writer.Write(out);
+      ex.io_wait += Clock::now() - write_start;
+      if (!wrote.ok()) co_return;  // caller gone
+    }
   }
   if (done) {
     // Read the upstream body to its end (the chunked terminator follows [DONE]) so that the
@@ -521,6 +781,72 @@ awaitable<void> Gateway::Embeddings(Exchange& ex) {
   co_await SendJson(ex, 200, std::move(out.body));
 }
 
+awaitable<bool> Gateway::Govern(Exchange& ex) {
+  const auto& cfg = ex.router->config();
+  const auto& auth = cfg.auth;
+  const std::string_view path = ex.req.path();
+  if ((auth.master_key.empty() && auth.ip_allowlist.empty()) || path == "/healthz" ||
+      path == "/readyz") {
+    co_return true;
+  }
+  std::optional<Error> refusal;
+  if (path.starts_with("/v1/")) {
+    auto caller = co_await gatekeeper_->Authenticate(ex.req, auth);
+    if (!caller.ok()) {
+      refusal = caller.error();
+    } else if (caller->key) {
+      ex.record.key_id = caller->key->id;
+      const RequestFacts facts = ScanFacts(path, ex.req.body);
+      if (caller->key->max_tokens && facts.openai_chat && !facts.max_tokens) {
+        InjectMaxTokens(ex.req.body, *caller->key->max_tokens);  // the key's cap applies
+      }
+      auto admitted = co_await gatekeeper_->Admit(*caller, facts, ex.router);
+      if (!admitted.ok()) {
+        refusal = admitted.error();
+      } else {
+        ex.admission = std::move(admitted).value();
+      }
+    }
+  } else if (auto ip = gatekeeper_->CheckGlobalIp(ex.req, auth); !ip.ok()) {
+    refusal = ip.error();
+  } else if (!auth.master_key.empty() &&
+             (path.starts_with("/admin/") ||
+              (path == "/metrics" && !cfg.telemetry.metrics_public)) &&
+             !Gatekeeper::HasMasterKey(ex.req, auth)) {
+    Error e;
+    e.kind = ErrorKind::kAuthentication;
+    e.code = "invalid_master_key";
+    e.message = "this route needs the master key (Authorization: Bearer ...)";
+    refusal = std::move(e);
+  }
+  if (!refusal) co_return true;
+  co_await SendError(ex, *refusal);
+  co_return false;
+}
+
+awaitable<void> Gateway::KeysAdmin(Exchange& ex) {
+  const auto& auth = ex.router->config().auth;
+  if (!gatekeeper_ || auth.master_key.empty()) {
+    Error e;
+    e.kind = ErrorKind::kPermission;
+    e.code = "admin_requires_master_key";
+    e.message = "virtual keys are managed with the master key; none is set (MODELMUX_MASTER_KEY)";
+    co_return co_await SendError(ex, e);
+  }
+  if (!Gatekeeper::HasMasterKey(ex.req, auth)) {  // Govern checked it; a key never gets here
+    Error e;
+    e.kind = ErrorKind::kAuthentication;
+    e.code = "invalid_master_key";
+    e.message = "this route needs the master key (Authorization: Bearer ...)";
+    co_return co_await SendError(ex, e);
+  }
+  AdminCall call{ex.req.method, std::string(ex.req.path()), ex.req.body,
+                 "master",      ex.ctx.request_id,          ex.req.peer.to_string()};
+  auto answer = co_await ServeKeysAdmin(gatekeeper_, std::move(call));
+  if (!answer.ok()) co_return co_await SendError(ex, answer.error());
+  co_await SendJson(ex, answer->status, std::move(answer->body));
+}
+
 awaitable<void> Gateway::CacheAdmin(Exchange& ex) {
   const auto& auth = ex.router->config().auth;
   const std::string_view given = ex.req.headers.Get("authorization");
@@ -559,6 +885,43 @@ awaitable<void> Gateway::CacheAdmin(Exchange& ex) {
   }
   if (!body.ok()) co_return co_await SendError(ex, body.error());
   co_await SendJson(ex, 200, std::move(body).value());
+}
+
+awaitable<void> Gateway::Dashboard(Exchange& ex) {
+  const std::string_view path = ex.req.path();
+  if (path == "/ui" || path.starts_with("/ui/")) {
+    UiResponse r = ServeUi(path, ex.req.headers.Get("if-none-match"));
+    if (r.status == 404) {
+      co_return co_await SendError(ex, NotFound("no dashboard file " + std::string(path)));
+    }
+    ex.record.status = r.status;
+    r.headers.Add("x-request-id", ex.ctx.request_id);
+    (void)co_await ex.writer.Send(r.status, std::move(r.headers), std::move(r.body));
+    co_return;
+  }
+  if (auto denied = CheckAdminAccess(ex.req, ex.router->config().auth.master_key)) {
+    co_return co_await SendError(ex, *denied);
+  }
+  const size_t capacity = recent_errors_.capacity();
+  if (path == "/admin/errors") {
+    auto limit = ErrorsLimitFromQuery(ex.req.query(), capacity, capacity);
+    if (!limit.ok()) co_return co_await SendError(ex, limit.error());
+    co_return co_await SendJson(
+        ex, 200, ErrorsJson(recent_errors_.Latest(*limit), recent_errors_.total(), capacity));
+  }
+  StatsSnapshot s;
+  s.version = std::string(GatewayVersion());
+  s.uptime_s = std::chrono::duration<double>(Clock::now() - started_).count();
+  s.now_ms = std::chrono::duration_cast<std::chrono::milliseconds>(
+                 std::chrono::system_clock::now().time_since_epoch())
+                 .count();
+  s.metrics = registry_.Render();
+  s.errors = recent_errors_.Latest(50);
+  s.errors_total = recent_errors_.total();
+  auto h = BaseHeaders(ex, "application/json");
+  h.Add("cache-control", "no-store");
+  ex.record.status = 200;
+  co_await ex.writer.Send(200, std::move(h), StatsJson(s));
 }
 
 awaitable<void> Gateway::Describe(Exchange& ex) {
@@ -669,7 +1032,9 @@ awaitable<void> Gateway::Translated(Exchange& ex, ChatRequest request) {
   while (true) {
     // (No co_await inside a conditional expression: GCC 12 miscompiles temporaries there.)
     Result<bool> more = std::move(first);
+    const auto read_start = Clock::now();
     if (!have_first) more = co_await stream->Next(events);
+    ex.io_wait += Clock::now() - read_start;
     have_first = false;
     out.clear();
     for (const auto& ev : events) {
@@ -684,9 +1049,15 @@ awaitable<void> Gateway::Translated(Exchange& ex, ChatRequest request) {
       }
       failure = std::move(more).error();
     }
-    if (!out.empty() && !(co_await ex.writer.Write(out)).ok()) {
-      stream->Cancel();  // the caller is gone
-      co_return;
+    if (!out.empty()) {
+      ex.NoteChunk();
+      const auto write_start = Clock::now();
+      auto wrote = co_await ex.writer.Write(out);
+      ex.io_wait += Clock::now() - write_start;
+      if (!wrote.ok()) {
+        stream->Cancel();  // the caller is gone
+        co_return;
+      }
     }
     if (failure || !*more) break;
   }

@@ -6,18 +6,26 @@
 #include <boost/asio/awaitable.hpp>
 #include <memory>
 
+#include "gateway/recent_errors.hpp"
 #include "net/server.hpp"
 #include "routing/router.hpp"
+#include "telemetry/ledger.hpp"
 #include "telemetry/metrics.hpp"
 #include "telemetry/request_log.hpp"
 
 namespace modelmux::gateway {
 
 struct GatewayMetrics;
+class Gatekeeper;
 
 struct GatewayOptions {
   telemetry::LogFormat log_format = telemetry::LogFormat::kJson;
   bool access_log = true;
+  // One row per API request goes to the usage ledger (not owned; outlives the gateway). nullptr:
+  // no ledger, and GET /v1/usage answers 404.
+  telemetry::Ledger* ledger = nullptr;
+  // Request and response bodies in the request log, redacted (telemetry.log_bodies).
+  bool log_bodies = false;
 };
 
 class Gateway {
@@ -32,6 +40,13 @@ class Gateway {
 
   // Swaps in a new router (configuration reload). Requests in flight keep the old one.
   void SetRouter(std::shared_ptr<const routing::Router> router);
+  // Installs the usage ledger (before serving; not owned). See GatewayOptions::ledger.
+  void SetLedger(telemetry::Ledger* ledger) { options_.ledger = ledger; }
+  // Installs virtual keys, scopes, IP allowlists and per-key limits (admission.hpp); before
+  // serving. Without one, only the master-key checks of /admin/cache apply.
+  void SetGatekeeper(std::shared_ptr<Gatekeeper> gatekeeper) {
+    gatekeeper_ = std::move(gatekeeper);
+  }
   [[nodiscard]] std::shared_ptr<const routing::Router> router() const;
 
   // Body limit for a path, from the current configuration.
@@ -52,6 +67,13 @@ class Gateway {
   boost::asio::awaitable<void> Describe(Exchange& ex);
   // /admin/cache/* (the work is in cache_admin.hpp).
   boost::asio::awaitable<void> CacheAdmin(Exchange& ex);
+  // Admission (admission.hpp): IP allowlists, the caller's key, scopes and limits; false when it
+  // refused the request (the refusal is sent).
+  boost::asio::awaitable<bool> Govern(Exchange& ex);
+  // /admin/keys[/{id}] (the work is in keys_admin.hpp).
+  boost::asio::awaitable<void> KeysAdmin(Exchange& ex);
+  // GET /ui, /ui/* (ui.hpp) and the dashboard's data: /admin/stats, /admin/errors (stats_api.hpp).
+  boost::asio::awaitable<void> Dashboard(Exchange& ex);
   // POST /utils/token_counter (the work is in token_counter.hpp).
   boost::asio::awaitable<void> TokenCounter(Exchange& ex);
   // The Anthropic Messages front door, and its token counter.
@@ -65,6 +87,9 @@ class Gateway {
   telemetry::Registry registry_;
   std::unique_ptr<GatewayMetrics> metrics_;
   telemetry::RequestLog log_;
+  std::shared_ptr<Gatekeeper> gatekeeper_;  // null: no governance (SetGatekeeper)
+  RecentErrors recent_errors_{100};         // the latest failed requests, for the dashboard
+  std::chrono::steady_clock::time_point started_ = std::chrono::steady_clock::now();
 };
 
 }  // namespace modelmux::gateway

@@ -2,10 +2,18 @@
 // Every metric the gateway's handlers export, declared in one place. Names, labels and meanings
 // are listed in docs/OBSERVABILITY.md.
 
+#include <memory>
+
+#include "routing/config.hpp"
 #include "routing/dispatch.hpp"
 #include "telemetry/metrics.hpp"
 #include "telemetry/price_table.hpp"
 #include "telemetry/request_log.hpp"
+#include "telemetry/trace_exporter.hpp"
+
+namespace modelmux::routing {
+class Router;
+}
 
 namespace modelmux::gateway {
 
@@ -61,7 +69,55 @@ struct GatewayMetrics {
         cache_saved_cost(r.AddCounter("modelmux_cache_saved_cost_total",
                                       "Money that cache hits did not spend (list price), by model "
                                       "and currency.",
-                                      {"model", "currency"})) {}
+                                      {"model", "currency"})),
+        request_errors(r.AddCounter("modelmux_request_errors_total",
+                                    "Requests that ended with an error (an error status, or a "
+                                    "stream that failed after its 200 head), by model, provider "
+                                    "and error code.",
+                                    {"model", "provider", "code"})),
+        ttft(r.AddHistogram("modelmux_time_to_first_token_seconds",
+                            "Streams: time from the request head to the first content chunk "
+                            "written to the caller.",
+                            {"model", "provider"}, telemetry::LatencyBuckets())),
+        overhead(r.AddHistogram("modelmux_gateway_overhead_seconds",
+                                "The gateway's own time per API request: total time minus the "
+                                "time spent waiting for upstreams, for the caller's socket "
+                                "(streams), in retry backoff and in rate-limit queues.",
+                                {}, telemetry::OverheadBuckets())
+                     .With({})),
+        deployment_ejected(r.AddGauge("modelmux_deployment_ejected",
+                                      "1 while outlier ejection keeps a deployment of a model "
+                                      "alias out of rotation (the breaker is open), else 0.",
+                                      {"model", "deployment"})),
+        deployment_ejections(r.AddCounter("modelmux_deployment_ejections_total",
+                                          "Times a deployment was ejected since the current "
+                                          "configuration was loaded.",
+                                          {"model", "deployment"})),
+        deployment_outstanding(r.AddGauge("modelmux_deployment_outstanding",
+                                          "Upstream attempts in flight per deployment.",
+                                          {"model", "deployment"})),
+        trace_spans(r.AddCounter("modelmux_trace_spans_total",
+                                 "Spans handed to the OTLP exporter, by result (exported, "
+                                 "failed, dropped_queue_full).",
+                                 {"result"})) {}
+
+  // Starts the OTLP span exporter when the configuration or the OTEL_EXPORTER_OTLP_* environment
+  // names a collector. Call once, before requests.
+  void StartTracing(const routing::TelemetryConfig& config);
+  [[nodiscard]] bool tracing() const { return tracer != nullptr; }
+
+  // Copies each model alias's deployment state (ejection, outstanding attempts) into the gauges;
+  // called before /metrics is rendered.
+  void CollectDeployments(const routing::Router& router);
+
+  // The gateway's own time: `total` minus every wait that is not ours.
+  [[nodiscard]] static std::chrono::nanoseconds Overhead(std::chrono::nanoseconds total,
+                                                         const routing::AttemptLog& log,
+                                                         std::chrono::nanoseconds io_wait) {
+    auto own = total - log.upstream - io_wait - std::chrono::nanoseconds(log.waited) -
+               std::chrono::nanoseconds(log.queued);
+    return own.count() < 0 ? std::chrono::nanoseconds(0) : own;
+  }
 
   void RecordCacheSaved(const std::string& model, const std::optional<Usage>& usage,
                         const std::optional<telemetry::Money>& money) {
@@ -112,6 +168,7 @@ struct GatewayMetrics {
     }
     const std::string status = std::to_string(rec.status);
     requests.With({model, rec.provider, status}).Inc();
+    if (!rec.error_code.empty()) request_errors.With({model, rec.provider, rec.error_code}).Inc();
     latency.With({model, rec.provider}).Observe(rec.latency.count());
     if (rec.usage && spent) {
       tokens.With({model, rec.provider, "prompt"})
@@ -119,8 +176,12 @@ struct GatewayMetrics {
       tokens.With({model, rec.provider, "completion"})
           .Inc(static_cast<double>(rec.usage->completion_tokens));
       if (rec.usage->cache_read_tokens) {
-        tokens.With({model, rec.provider, "cache_read"})
+        tokens.With({model, rec.provider, "cached"})
             .Inc(static_cast<double>(rec.usage->cache_read_tokens));
+      }
+      if (rec.usage->cache_write_tokens) {
+        tokens.With({model, rec.provider, "cache_write"})
+            .Inc(static_cast<double>(rec.usage->cache_write_tokens));
       }
       if (rec.usage->reasoning_tokens) {
         tokens.With({model, rec.provider, "reasoning"})
@@ -145,6 +206,14 @@ struct GatewayMetrics {
   telemetry::CounterFamily& cache_requests;
   telemetry::CounterFamily& cache_saved_tokens;
   telemetry::CounterFamily& cache_saved_cost;
+  telemetry::CounterFamily& request_errors;
+  telemetry::HistogramFamily& ttft;
+  telemetry::Histogram& overhead;
+  telemetry::GaugeFamily& deployment_ejected;
+  telemetry::CounterFamily& deployment_ejections;
+  telemetry::GaugeFamily& deployment_outstanding;
+  telemetry::CounterFamily& trace_spans;
+  std::unique_ptr<telemetry::SpanExporter> tracer;  // null while tracing is off
 };
 
 }  // namespace modelmux::gateway

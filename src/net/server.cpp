@@ -9,6 +9,8 @@
 #include <boost/asio/detached.hpp>
 #include <boost/asio/experimental/awaitable_operators.hpp>
 #include <boost/asio/ip/tcp.hpp>
+#include <boost/asio/ssl/error.hpp>
+#include <boost/asio/ssl/stream.hpp>
 #include <boost/asio/steady_timer.hpp>
 #include <boost/asio/use_awaitable.hpp>
 #include <boost/asio/write.hpp>
@@ -18,16 +20,23 @@
 #include <unordered_map>
 
 #include "net/event_loops.hpp"
+#include "net/server_head.hpp"
+#include "net/server_stream.hpp"
+#include "net/server_tls.hpp"
 
 namespace modelmux::net {
 
 namespace asio = boost::asio;
 namespace beast = boost::beast;
 namespace http = beast::http;
+namespace ssl = asio::ssl;
 using tcp = asio::ip::tcp;
 using asio::awaitable;
 using asio::use_awaitable;
-constexpr auto kNoThrow = asio::as_tuple(use_awaitable);
+using server_detail::kNoThrow;
+using server_detail::SessionWriter;
+using server_detail::TimedSocket;
+using server_detail::WriteSimpleError;
 
 std::string_view ServerRequest::path() const {
   std::string_view t = target;
@@ -49,6 +58,9 @@ struct Server::Impl : std::enable_shared_from_this<Server::Impl> {
   std::atomic<bool> stopping{false};
   std::atomic<size_t> in_flight{0};
   std::atomic<size_t> connections{0};
+  std::atomic<uint64_t> tls_handshake_failures{0};
+  std::atomic<uint64_t> refused_per_ip{0};
+  std::shared_ptr<ssl::context> tls;  // set by Listen() when a certificate is configured
   std::mutex ip_mu;
   std::unordered_map<std::string, size_t> per_ip;
 
@@ -71,235 +83,6 @@ struct Server::Impl : std::enable_shared_from_this<Server::Impl> {
 
 namespace {
 
-// A TCP socket with coarse, lazy timeouts for Beast's algorithms. Setting a deadline is a store;
-// one watchdog coroutine per connection wakes every `tick` and closes the socket once the
-// deadline has passed (the pending operation then fails). Beast's tcp_stream instead arms and
-// cancels a timer around every single read and write, a system call each time on a busy loop.
-class TimedSocket {
- public:
-  using executor_type = tcp::socket::executor_type;
-  using Clock = std::chrono::steady_clock;
-
-  TimedSocket(tcp::socket socket, std::chrono::milliseconds tick)
-      : state_(std::make_shared<State>(std::move(socket), tick)) {
-    asio::co_spawn(state_->socket.get_executor(), Watch(state_), asio::detached);
-  }
-  ~TimedSocket() {
-    state_->finished = true;
-    state_->timer.cancel();
-  }
-  TimedSocket(const TimedSocket&) = delete;
-  TimedSocket& operator=(const TimedSocket&) = delete;
-
-  executor_type get_executor() { return state_->socket.get_executor(); }
-  tcp::socket& socket() { return state_->socket; }
-  void expires_after(std::chrono::milliseconds d) { state_->deadline = Clock::now() + d; }
-  void expires_never() { state_->deadline = Clock::time_point::max(); }
-  [[nodiscard]] bool timed_out() const { return state_->timed_out; }
-  // While a handler runs, the watchdog also looks for a peer close at each tick (one
-  // non-blocking peek per tick, not per request) and cancels `gone` when it sees one.
-  void WatchPeer(asio::steady_timer* gone) { state_->peer_gone = gone; }
-
-  template <class Buffers, class Token>
-  auto async_read_some(const Buffers& b, Token&& token) {
-    return state_->socket.async_read_some(b, std::forward<Token>(token));
-  }
-  template <class Buffers, class Token>
-  auto async_write_some(const Buffers& b, Token&& token) {
-    return state_->socket.async_write_some(b, std::forward<Token>(token));
-  }
-
- private:
-  struct State {
-    State(tcp::socket s, std::chrono::milliseconds t)
-        : socket(std::move(s)), timer(socket.get_executor()), tick(t) {}
-    tcp::socket socket;
-    asio::steady_timer timer;
-    std::chrono::milliseconds tick;
-    Clock::time_point deadline = Clock::time_point::max();
-    bool finished = false;
-    bool timed_out = false;
-    asio::steady_timer* peer_gone = nullptr;
-  };
-
-  // True if the peer has closed or reset the connection. Pipelined bytes do not count: they
-  // stay in the socket for the next request.
-  static bool PeerClosed(tcp::socket& socket) {
-    char c;
-    const ssize_t n = ::recv(socket.native_handle(), &c, 1, MSG_PEEK | MSG_DONTWAIT);
-    return n == 0 || (n < 0 && errno != EAGAIN && errno != EWOULDBLOCK && errno != EINTR);
-  }
-
-  static awaitable<void> Watch(std::shared_ptr<State> st) {
-    while (!st->finished) {
-      st->timer.expires_after(st->tick);
-      auto [ec] = co_await st->timer.async_wait(kNoThrow);
-      if (st->finished) break;
-      if (st->peer_gone && PeerClosed(st->socket)) {
-        st->peer_gone->cancel();
-        st->peer_gone = nullptr;
-      }
-      if (Clock::now() >= st->deadline) {
-        st->timed_out = true;
-        beast::error_code ignored;
-        st->socket.shutdown(tcp::socket::shutdown_both, ignored);
-        st->socket.close(ignored);
-        break;
-      }
-    }
-  }
-
-  std::shared_ptr<State> state_;
-};
-
-class SessionWriter final : public ResponseWriter {
- public:
-  SessionWriter(TimedSocket& stream, bool keep_alive, unsigned version,
-                const ServerOptions& options, bool head_only)
-      : stream_(stream),
-        keep_alive_(keep_alive),
-        version_(version),
-        options_(options),
-        head_only_(head_only) {}
-
-  awaitable<Status> Send(int status, Headers headers, std::string body) override {
-    if (started_) co_return Internal("response already started");
-    started_ = true;
-    http::response<http::string_body> res{static_cast<http::status>(status), version_};
-    res.set(http::field::server, options_.server_name);
-    for (auto& [k, v] : headers) res.insert(k, v);
-    res.keep_alive(keep_alive_);
-    res.body() = std::move(body);
-    res.prepare_payload();
-    stream_.expires_after(options_.write_timeout);
-    beast::error_code ec;
-    if (head_only_) {
-      http::response_serializer<http::string_body> sr{res};
-      std::tie(ec, std::ignore) = co_await http::async_write_header(stream_, sr, kNoThrow);
-    } else {
-      std::tie(ec, std::ignore) = co_await http::async_write(stream_, res, kNoThrow);
-    }
-    stream_.expires_never();
-    if (ec) {
-      broken_ = true;
-      co_return Error{ErrorKind::kCancelled, "client gone: " + ec.message()};
-    }
-    complete_ = true;
-    co_return OkStatus();
-  }
-
-  awaitable<Status> StartStream(int status, Headers headers) override {
-    if (started_) co_return Internal("response already started");
-    started_ = true;
-    streaming_ = true;
-    http::response<http::empty_body> res{static_cast<http::status>(status), version_};
-    res.set(http::field::server, options_.server_name);
-    for (auto& [k, v] : headers) res.insert(k, v);
-    res.keep_alive(keep_alive_);
-    if (version_ >= 11) {
-      res.chunked(true);
-    } else {
-      keep_alive_ = false;  // HTTP/1.0: the body ends at close
-      res.keep_alive(false);
-    }
-    http::response_serializer<http::empty_body> sr{res};
-    stream_.expires_after(options_.write_timeout);
-    auto [ec, n] = co_await http::async_write_header(stream_, sr, kNoThrow);
-    stream_.expires_never();
-    if (ec) {
-      broken_ = true;
-      co_return Error{ErrorKind::kCancelled, "client gone: " + ec.message()};
-    }
-    co_return OkStatus();
-  }
-
-  awaitable<Status> Write(std::string_view data) override {
-    if (!streaming_ || broken_) co_return Error{ErrorKind::kCancelled, "stream not writable"};
-    if (data.empty()) co_return OkStatus();
-    beast::error_code ec;
-    stream_.expires_after(options_.write_timeout);
-    if (version_ >= 11) {
-      std::tie(ec, std::ignore) = co_await asio::async_write(
-          stream_, http::make_chunk(asio::const_buffer(data.data(), data.size())), kNoThrow);
-    } else {
-      std::tie(ec, std::ignore) = co_await asio::async_write(
-          stream_, asio::const_buffer(data.data(), data.size()), kNoThrow);
-    }
-    stream_.expires_never();
-    if (ec) {
-      broken_ = true;
-      co_return Error{ErrorKind::kCancelled, "client gone: " + ec.message()};
-    }
-    co_return OkStatus();
-  }
-
-  awaitable<Status> Finish() override {
-    if (!streaming_ || broken_) co_return Error{ErrorKind::kCancelled, "stream not writable"};
-    if (version_ >= 11) {
-      stream_.expires_after(options_.write_timeout);
-      auto [ec, n] = co_await asio::async_write(stream_, http::make_chunk_last(), kNoThrow);
-      stream_.expires_never();
-      if (ec) {
-        broken_ = true;
-        co_return Error{ErrorKind::kCancelled, "client gone: " + ec.message()};
-      }
-    }
-    complete_ = true;
-    co_return OkStatus();
-  }
-
-  bool started() const override { return started_; }
-
-  void Abort() override {
-    broken_ = true;
-    beast::error_code ec;
-    stream_.socket().shutdown(tcp::socket::shutdown_both, ec);
-    stream_.socket().close(ec);
-  }
-
-  bool complete() const { return complete_; }
-  bool broken() const { return broken_; }
-  bool keep_alive() const { return keep_alive_; }
-
- private:
-  TimedSocket& stream_;
-  bool keep_alive_;
-  unsigned version_;
-  const ServerOptions& options_;
-  bool head_only_;
-  bool started_ = false;
-  bool streaming_ = false;
-  bool complete_ = false;
-  bool broken_ = false;
-};
-
-awaitable<void> WriteSimpleError(TimedSocket& stream, http::status status, std::string_view message,
-                                 unsigned version) {
-  http::response<http::string_body> res{status, version};
-  res.set(http::field::content_type, "application/json");
-  res.set(http::field::connection, "close");
-  res.keep_alive(false);
-  std::string body = R"({"error":{"message":")";
-  body += message;
-  body += R"(","type":"invalid_request_error","param":null,"code":")";
-  switch (status) {
-    case http::status::payload_too_large:
-      body += "payload_too_large";
-      break;
-    case http::status::request_header_fields_too_large:
-      body += "headers_too_large";
-      break;
-    default:
-      body += "invalid_request";
-      break;
-  }
-  body += R"("}})";
-  res.body() = std::move(body);
-  res.prepare_payload();
-  stream.expires_after(std::chrono::seconds(5));
-  co_await http::async_write(stream, res, kNoThrow);
-}
-
 // Size of a request head as it arrived on the wire (request line, fields, CRLFs).
 size_t HeadBytes(const http::request<http::string_body>& head) {
   size_t n = head.method_string().size() + head.target().size() + 12;  // " ", " HTTP/1.1\r\n"
@@ -317,7 +100,8 @@ std::string_view SmugglingProblem(const http::request_parser<http::string_body>&
       if (cl++ && f.value() != first_cl) return "conflicting Content-Length headers";
       first_cl = f.value();
     } else if (f.name() == http::field::transfer_encoding) {
-      ++te;
+      if (te++) return "more than one Transfer-Encoding header";
+      if (!TransferEncodingIsChunkedOnly(f.value())) return "unsupported Transfer-Encoding";
     }
     for (char c : f.value()) {
       if (c == '\r' || c == '\n') return "line folding in a header value";
@@ -327,30 +111,21 @@ std::string_view SmugglingProblem(const http::request_parser<http::string_body>&
   return {};
 }
 
-awaitable<void> Session(std::shared_ptr<Server::Impl> impl, tcp::socket socket) {
-  std::string ip;
-  {
-    beast::error_code ec;
-    auto ep = socket.remote_endpoint(ec);
-    if (ec) co_return;
-    ip = ep.address().to_string();
-    if (!impl->AdmitIp(ip)) {
-      socket.close(ec);
-      co_return;
-    }
-  }
-  impl->connections.fetch_add(1, std::memory_order_relaxed);
-  socket.set_option(tcp::no_delay(true));
-  const auto peer = socket.remote_endpoint().address();
-  const auto tick = std::clamp(std::min({impl->options.header_timeout, impl->options.idle_timeout,
-                                         impl->options.write_timeout, impl->options.body_timeout}) /
-                                   4,
-                               std::chrono::milliseconds(5), std::chrono::milliseconds(500));
-  TimedSocket stream(std::move(socket), tick);
+// A read error that only means the peer went away (or a deadline cut it): no 400 for it.
+bool QuietReadError(const beast::error_code& ec) {
+  return ec == http::error::end_of_stream || ec == asio::error::eof ||
+         ec == asio::error::connection_reset || ec == asio::error::operation_aborted ||
+         ec == asio::error::bad_descriptor || ec == ssl::error::stream_truncated;
+}
+
+// The request loop of one connection, the same for plain TCP and TLS: `stream` carries the
+// bytes, `timed` holds the deadlines and the socket underneath.
+template <class Stream>
+awaitable<void> ServeRequests(std::shared_ptr<Server::Impl> impl, TimedSocket& timed,
+                              Stream& stream, asio::ip::address peer, bool first) {
   beast::flat_buffer buffer;
   buffer.reserve(16 * 1024);
   const auto& opt = impl->options;
-  bool first = true;
 
   while (!impl->stopping.load(std::memory_order_relaxed)) {
     http::request_parser<http::string_body> parser;
@@ -361,23 +136,45 @@ awaitable<void> Session(std::shared_ptr<Server::Impl> impl, tcp::socket socket) 
     // Wait for the first byte of the next request under the idle timeout, then give the whole
     // head the header timeout (slow-header clients are cut there).
     if (buffer.size() == 0) {
-      stream.expires_after(first ? opt.header_timeout : opt.idle_timeout);
+      timed.expires_after(first ? opt.header_timeout : opt.idle_timeout);
       size_t n;
       std::tie(ec, n) = co_await stream.async_read_some(buffer.prepare(16 * 1024), kNoThrow);
       if (ec) break;
       buffer.commit(n);
     }
     first = false;
-    stream.expires_after(opt.header_timeout);
+    timed.expires_after(opt.header_timeout);
+    // Strict framing first (net/server_head.hpp), then Beast parses the head now buffered.
+    HeadScanResult scan;
+    HeadScanState scan_state;
+    while (true) {
+      const auto bytes = buffer.data();
+      scan = ScanRequestHead(std::string_view(static_cast<const char*>(bytes.data()), bytes.size()),
+                             opt.header_limit, scan_state);
+      if (scan.scan != HeadScan::kNeedMore) break;
+      size_t n;
+      std::tie(ec, n) = co_await stream.async_read_some(buffer.prepare(16 * 1024), kNoThrow);
+      if (ec) break;
+      buffer.commit(n);
+    }
+    if (ec) break;  // gone, or cut by the header timeout
+    if (scan.scan == HeadScan::kTooLarge) {
+      co_await WriteSimpleError(timed, stream, http::status::request_header_fields_too_large,
+                                HeadScanProblem(scan.scan), 11);
+      break;
+    }
+    if (scan.scan != HeadScan::kComplete) {
+      co_await WriteSimpleError(timed, stream, http::status::bad_request,
+                                HeadScanProblem(scan.scan), 11);
+      break;
+    }
     std::tie(ec, std::ignore) = co_await http::async_read_header(stream, buffer, parser, kNoThrow);
     if (ec) {
       if (ec == http::error::header_limit) {
-        co_await WriteSimpleError(stream, http::status::request_header_fields_too_large,
+        co_await WriteSimpleError(timed, stream, http::status::request_header_fields_too_large,
                                   "request header block too large", 11);
-      } else if (!stream.timed_out() && ec != http::error::end_of_stream &&
-                 ec != asio::error::eof && ec != asio::error::connection_reset &&
-                 ec != asio::error::operation_aborted) {
-        co_await WriteSimpleError(stream, http::status::bad_request,
+      } else if (!timed.timed_out() && !QuietReadError(ec)) {
+        co_await WriteSimpleError(timed, stream, http::status::bad_request,
                                   "malformed HTTP request: " + ec.message(), 11);
       }
       break;
@@ -387,19 +184,24 @@ awaitable<void> Session(std::shared_ptr<Server::Impl> impl, tcp::socket socket) 
     // Beast bounds the head only approximately (by the read that crosses the limit); the limit
     // itself is ours to enforce, exactly.
     if (HeadBytes(head) > opt.header_limit) {
-      co_await WriteSimpleError(stream, http::status::request_header_fields_too_large,
+      co_await WriteSimpleError(timed, stream, http::status::request_header_fields_too_large,
                                 "request header block too large", version);
       break;
     }
+    if (static_cast<size_t>(std::distance(head.begin(), head.end())) > opt.max_header_fields) {
+      co_await WriteSimpleError(timed, stream, http::status::request_header_fields_too_large,
+                                "too many request header fields", version);
+      break;
+    }
     if (auto problem = SmugglingProblem(parser); !problem.empty()) {
-      co_await WriteSimpleError(stream, http::status::bad_request, problem, version);
+      co_await WriteSimpleError(timed, stream, http::status::bad_request, problem, version);
       break;
     }
     std::string_view target = head.target();
     std::string_view path = target.substr(0, target.find('?'));
     const size_t limit = opt.body_limit ? opt.body_limit(path) : (1u << 20);
     if (auto len = parser.content_length(); len && *len > limit) {
-      co_await WriteSimpleError(stream, http::status::payload_too_large,
+      co_await WriteSimpleError(timed, stream, http::status::payload_too_large,
                                 "request body of " + std::to_string(*len) +
                                     " bytes is over the limit of " + std::to_string(limit),
                                 version);
@@ -408,27 +210,26 @@ awaitable<void> Session(std::shared_ptr<Server::Impl> impl, tcp::socket socket) 
     parser.body_limit(limit);
     if (beast::iequals(head[http::field::expect], "100-continue") && !parser.is_done()) {
       http::response<http::empty_body> cont{http::status::continue_, version};
-      stream.expires_after(opt.write_timeout);
+      timed.expires_after(opt.write_timeout);
       std::tie(ec, std::ignore) = co_await http::async_write(stream, cont, kNoThrow);
       if (ec) break;
     }
     if (!parser.is_done()) {
-      stream.expires_after(opt.body_timeout);
+      timed.expires_after(opt.body_timeout);
       std::tie(ec, std::ignore) = co_await http::async_read(stream, buffer, parser, kNoThrow);
       if (ec) {
         if (ec == http::error::body_limit) {
-          co_await WriteSimpleError(stream, http::status::payload_too_large,
+          co_await WriteSimpleError(timed, stream, http::status::payload_too_large,
                                     "request body over the limit of " + std::to_string(limit),
                                     version);
-        } else if (!stream.timed_out() && ec != http::error::end_of_stream &&
-                   ec != asio::error::eof && ec != asio::error::operation_aborted) {
-          co_await WriteSimpleError(stream, http::status::bad_request,
+        } else if (!timed.timed_out() && !QuietReadError(ec)) {
+          co_await WriteSimpleError(timed, stream, http::status::bad_request,
                                     "malformed request body: " + ec.message(), version);
         }
         break;
       }
     }
-    stream.expires_never();
+    timed.expires_never();
 
     ServerRequest req;
     req.received = std::chrono::steady_clock::now();
@@ -441,20 +242,20 @@ awaitable<void> Session(std::shared_ptr<Server::Impl> impl, tcp::socket socket) 
     const bool keep_alive = head.keep_alive() && !impl->stopping.load(std::memory_order_relaxed);
     req.body = std::move(head.body());
 
-    SessionWriter writer(stream, keep_alive, version, opt, req.method == "HEAD");
+    SessionWriter<Stream> writer(timed, stream, keep_alive, version, opt, req.method == "HEAD");
     impl->in_flight.fetch_add(1, std::memory_order_relaxed);
     try {
       using namespace asio::experimental::awaitable_operators;
       // The handler is cancelled when the client goes away: the watchdog cancels `gone`.
-      asio::steady_timer gone(stream.get_executor(), asio::steady_timer::time_point::max());
-      stream.WatchPeer(&gone);
+      asio::steady_timer gone(timed.get_executor(), asio::steady_timer::time_point::max());
+      timed.WatchPeer(&gone);
       co_await (impl->handler(req, writer) || gone.async_wait(kNoThrow));
-      stream.WatchPeer(nullptr);
+      timed.WatchPeer(nullptr);
     } catch (const std::exception&) {
       // A handler bug must not take the connection's other requests or the process with it.
     }
     impl->in_flight.fetch_sub(1, std::memory_order_relaxed);
-    if (!writer.started() && !writer.broken() && stream.socket().is_open()) {
+    if (!writer.started() && !writer.broken() && timed.socket().is_open()) {
       Headers h;
       h.Add("content-type", "application/json");
       (void)co_await writer.Send(
@@ -463,9 +264,56 @@ awaitable<void> Session(std::shared_ptr<Server::Impl> impl, tcp::socket socket) 
     }
     if (writer.broken() || !writer.complete() || !writer.keep_alive()) break;
   }
-  beast::error_code ec;
-  stream.socket().shutdown(tcp::socket::shutdown_send, ec);
-  stream.socket().close(ec);
+}
+
+awaitable<void> Session(std::shared_ptr<Server::Impl> impl, tcp::socket socket) {
+  std::string ip;
+  asio::ip::address peer;
+  {
+    beast::error_code ec;
+    auto ep = socket.remote_endpoint(ec);
+    if (ec) co_return;
+    peer = ep.address();
+    ip = peer.to_string();
+    if (!impl->AdmitIp(ip)) {
+      impl->refused_per_ip.fetch_add(1, std::memory_order_relaxed);
+      socket.close(ec);
+      co_return;
+    }
+  }
+  impl->connections.fetch_add(1, std::memory_order_relaxed);
+  beast::error_code ignored;
+  socket.set_option(tcp::no_delay(true), ignored);
+  const auto& opt = impl->options;
+  const auto tick = std::clamp(
+      std::min({opt.header_timeout, opt.idle_timeout, opt.write_timeout, opt.body_timeout,
+                impl->tls ? opt.handshake_timeout : opt.idle_timeout}) /
+          4,
+      std::chrono::milliseconds(5), std::chrono::milliseconds(500));
+  TimedSocket timed(std::move(socket), tick);
+
+  if (!impl->tls) {
+    co_await ServeRequests(impl, timed, timed, peer, true);
+  } else {
+    // The handshake has its own deadline; a failed one is counted and costs only this
+    // connection (the loop never blocks on it).
+    ssl::stream<TimedSocket&> tls(timed, *impl->tls);
+    timed.expires_after(opt.handshake_timeout);
+    auto [ec] = co_await tls.async_handshake(ssl::stream_base::server, kNoThrow);
+    timed.expires_never();
+    if (ec) {
+      impl->tls_handshake_failures.fetch_add(1, std::memory_order_relaxed);
+    } else {
+      co_await ServeRequests(impl, timed, tls, peer, true);
+      // close_notify, briefly: a peer that never answers does not hold the slot.
+      if (timed.socket().is_open()) {
+        timed.expires_after(std::chrono::milliseconds(500));
+        co_await tls.async_shutdown(kNoThrow);
+      }
+    }
+  }
+  timed.socket().shutdown(tcp::socket::shutdown_send, ignored);
+  timed.socket().close(ignored);
   impl->connections.fetch_sub(1, std::memory_order_relaxed);
   impl->ReleaseIp(ip);
 }
@@ -499,6 +347,11 @@ Server::~Server() {
 }
 
 Status Server::Listen() {
+  if (!impl_->options.tls_cert_file.empty() || !impl_->options.tls_key_file.empty()) {
+    auto ctx = MakeServerTlsContext(impl_->options.tls_cert_file, impl_->options.tls_key_file);
+    if (!ctx.ok()) return ctx.error();
+    impl_->tls = *ctx;
+  }
   beast::error_code ec;
   auto addr = asio::ip::make_address(impl_->options.host, ec);
   if (ec) return InvalidRequest("bad listen address '" + impl_->options.host + "'", "host");
@@ -556,6 +409,15 @@ size_t Server::in_flight() const {
 }
 size_t Server::connections() const {
   return impl_->connections.load();
+}
+bool Server::tls() const {
+  return impl_->tls != nullptr;
+}
+uint64_t Server::tls_handshake_failures() const {
+  return impl_->tls_handshake_failures.load();
+}
+uint64_t Server::refused_per_ip() const {
+  return impl_->refused_per_ip.load();
 }
 
 }  // namespace modelmux::net

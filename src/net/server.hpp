@@ -2,8 +2,10 @@
 // HTTP/1.1 server on Asio/Beast with the limits of DESIGN.md: a header-read timeout, a header block
 // limit (431), a per-path body limit checked against Content-Length before the body is read (413),
 // request-smuggling guards (400 and close), keep-alive with an idle timeout, a per-IP connection
-// cap, and a graceful drain. The handler is a coroutine from request to response that never sees
-// Beast: it answers through a ResponseWriter, whole or streamed (chunked).
+// cap, and a graceful drain. With a certificate and key it terminates TLS (1.2 and 1.3, AEAD
+// ciphers only, see net/server_tls.hpp) and applies the same limits to the decrypted stream. The
+// handler is a coroutine from request to response that never sees Beast: it answers through a
+// ResponseWriter, whole or streamed (chunked).
 //
 // Client disconnect: while the handler runs, the connection is watched; if the peer closes, the
 // handler's coroutine is cancelled (its pending operation completes with operation_aborted), so
@@ -61,6 +63,7 @@ struct ServerOptions {
   std::string host = "127.0.0.1";
   uint16_t port = 8080;
   size_t header_limit = 64 * 1024;
+  size_t max_header_fields = 100;  // more fields than this: 431
   // Body limit for a request path (called after the head is read). Default: 1 MiB.
   std::function<size_t(std::string_view path)> body_limit;
   std::chrono::milliseconds header_timeout{30'000};  // for the whole head of a request
@@ -70,6 +73,10 @@ struct ServerOptions {
   size_t max_connections_per_ip = 4096;
   size_t max_connections = 100'000;
   std::string server_name = "modelmux";
+  // TLS termination: PEM certificate chain and private key files; both or neither.
+  std::string tls_cert_file;
+  std::string tls_key_file;
+  std::chrono::milliseconds handshake_timeout{10'000};  // TCP accept to TLS handshake done
 };
 
 class Server {
@@ -91,6 +98,11 @@ class Server {
   // Number of requests being handled now (all loops).
   [[nodiscard]] size_t in_flight() const;
   [[nodiscard]] size_t connections() const;
+  [[nodiscard]] bool tls() const;
+  // TLS handshakes that failed or timed out (garbage, old protocol, no shared cipher...).
+  [[nodiscard]] uint64_t tls_handshake_failures() const;
+  // Connections refused by the per-IP cap.
+  [[nodiscard]] uint64_t refused_per_ip() const;
 
   struct Impl;  // public so that the implementation's free functions can name it
 

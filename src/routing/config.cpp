@@ -4,7 +4,9 @@
 
 #include <algorithm>
 #include <array>
+#include <boost/asio/ip/address.hpp>
 #include <cctype>
+#include <charconv>
 #include <cstdlib>
 #include <fstream>
 #include <set>
@@ -15,6 +17,7 @@
 #include "routing/config_media.hpp"
 #include "routing/config_pipelines.hpp"
 #include "routing/config_reader.hpp"
+#include "routing/config_text.hpp"
 
 namespace modelmux::routing {
 
@@ -239,7 +242,7 @@ void ParseModels(ParseContext& ctx, const YAML::Node& node, std::vector<ModelAli
     MapReader r(ctx, node[i], path,
                 {"name", "deployments", "provider", "model", "weight", "rpm", "tpm", "rate_window",
                  "fallbacks", "context_window_fallback", "content_policy_fallback", "strategy",
-                 "image_policy"});
+                 "image_policy", "context_window", "max_tokens", "cheaper", "context"});
     ModelAlias alias;
     r.String("name", alias.name);
     if (!ctx.ok()) return;
@@ -260,6 +263,7 @@ void ParseModels(ParseContext& ctx, const YAML::Node& node, std::vector<ModelAli
       config_detail::ParseImagePolicy(ctx, r.Get("image_policy"), r.Path("image_policy"), policy);
       alias.image_policy = policy;
     }
+    config_detail::ParseTextControls(r, alias);
     if (!ctx.ok()) return;
     if (r.Has("deployments")) {
       for (std::string_view k : {"provider", "model", "weight", "rpm", "tpm", "rate_window"}) {
@@ -292,10 +296,12 @@ void ParseModels(ParseContext& ctx, const YAML::Node& node, std::vector<ModelAli
 }
 
 void ParseRouter(ParseContext& ctx, const YAML::Node& node, RouterConfig& c) {
-  MapReader r(ctx, node, "router",
-              {"timeout", "num_retries", "retry_base", "retry_cap", "max_retry_after",
-               "min_attempt_time", "strategy", "outlier", "retry_budget", "queue_timeout"});
+  MapReader r(
+      ctx, node, "router",
+      {"timeout", "num_retries", "retry_base", "retry_cap", "max_retry_after", "min_attempt_time",
+       "strategy", "outlier", "retry_budget", "queue_timeout", "shared_limits"});
   r.Duration("queue_timeout", c.queue_timeout);
+  r.Bool("shared_limits", c.shared_limits);
   r.Duration("timeout", c.timeout);
   r.Unsigned("num_retries", 10, c.num_retries);
   r.Duration("retry_base", c.retry.base);
@@ -343,6 +349,20 @@ void ParseRedis(ParseContext& ctx, const YAML::Node& node, RedisConfig& c) {
   }
 }
 
+// "10.0.0.0/8", "::1", "2001:db8::/32": an address and an optional prefix length in range.
+bool LooksLikeCidr(std::string_view text) {
+  const size_t slash = text.find('/');
+  boost::system::error_code ec;
+  const auto addr = boost::asio::ip::make_address(std::string(text.substr(0, slash)), ec);
+  if (ec) return false;
+  if (slash == std::string_view::npos) return true;
+  const std::string_view p = text.substr(slash + 1);
+  unsigned prefix = 0;
+  auto [end, err] = std::from_chars(p.data(), p.data() + p.size(), prefix);
+  return !p.empty() && err == std::errc() && end == p.data() + p.size() &&
+         prefix <= (addr.is_v4() ? 32u : 128u);
+}
+
 void ParseSections(ParseContext& ctx, const YAML::Node& root, Config& c) {
   MapReader top(ctx, root, "",
                 {"server", "providers", "models", "router", "cache", "redis", "auth", "limits",
@@ -356,16 +376,57 @@ void ParseSections(ParseContext& ctx, const YAML::Node& root, Config& c) {
   if (ctx.ok()) ParseRedis(ctx, top.Get("redis"), c.redis);
   if (ctx.ok()) config_detail::ParseMedia(ctx, top.Get("media"), c.media);
   if (ctx.ok()) {
-    MapReader a(ctx, top.Get("auth"), "auth", {"master_key"});
+    MapReader a(ctx, top.Get("auth"), "auth",
+                {"master_key", "ip_allowlist", "trusted_proxies", "keys_cache"});
     a.Secret("master_key", c.auth.master_key, c.auth.master_key_source);
+    a.StringList("ip_allowlist", c.auth.ip_allowlist);
+    a.StringList("trusted_proxies", c.auth.trusted_proxies);
+    a.Duration("keys_cache", c.auth.keys_cache);
+    for (const char* list : {"ip_allowlist", "trusted_proxies"}) {
+      const auto& entries =
+          std::string_view(list) == "ip_allowlist" ? c.auth.ip_allowlist : c.auth.trusted_proxies;
+      for (const auto& entry : entries) {
+        if (!ctx.ok() || LooksLikeCidr(entry)) continue;
+        ctx.Fail(a.Get(list), a.Path(list),
+                 "invalid address or CIDR block '" + entry + "' in '" + a.Path(list) + "'");
+      }
+    }
   }
-  if (ctx.ok()) MapReader(ctx, top.Get("limits"), "limits", {});
   if (ctx.ok()) {
-    MapReader t(ctx, top.Get("telemetry"), "telemetry", {"log_bodies", "metrics_public"});
+    MapReader l(ctx, top.Get("limits"), "limits", {"currency_rates", "allow_unpriced"});
+    l.Bool("allow_unpriced", c.limits.allow_unpriced);
+    if (ctx.ok()) {
+      MapReader rates(ctx, l.Get("currency_rates"), "limits.currency_rates",
+                      {"USD_CNY", "CNY_USD"});
+      for (const char* pair : {"USD_CNY", "CNY_USD"}) {
+        double rate = 0;
+        rates.Double(pair, 1e-9, 1e9, rate);
+        if (rate > 0) c.limits.currency_rates[pair] = rate;
+      }
+    }
+  }
+  if (ctx.ok()) {
+    MapReader t(ctx, top.Get("telemetry"), "telemetry",
+                {"log_bodies", "metrics_public", "otlp_endpoint", "otlp_headers", "otlp_timeout",
+                 "ledger", "ledger_path", "ledger_retention_days", "prices_file"});
     t.Bool("log_bodies", c.telemetry.log_bodies);
     t.Bool("metrics_public", c.telemetry.metrics_public);
+    t.String("otlp_endpoint", c.telemetry.otlp_endpoint);
+    t.StringMap("otlp_headers", c.telemetry.otlp_headers);
+    t.Duration("otlp_timeout", c.telemetry.otlp_timeout);
+    t.Bool("ledger", c.telemetry.ledger);
+    t.String("ledger_path", c.telemetry.ledger_path);
+    t.Unsigned("ledger_retention_days", 36500, c.telemetry.ledger_retention_days);
+    t.String("prices_file", c.telemetry.prices_file);
   }
-  if (ctx.ok()) MapReader(ctx, top.Get("batch"), "batch", {});
+  if (ctx.ok()) {
+    MapReader b(ctx, top.Get("batch"), "batch",
+                {"concurrency", "flush_every", "flush_interval", "max_image_bytes"});
+    b.Unsigned("concurrency", c.batch.concurrency);
+    b.Unsigned("flush_every", c.batch.flush_every);
+    b.Duration("flush_interval", c.batch.flush_interval);
+    b.Size("max_image_bytes", c.batch.max_image_bytes);
+  }
   if (ctx.ok()) config_detail::ConvertModelList(ctx, top.Get("model_list"), c);
   if (ctx.ok()) config_detail::ParsePipelines(ctx, top.Get("pipelines"), c.pipelines);
 }
@@ -503,6 +564,7 @@ Status ValidateConfig(const Config& config) {
     if (!alias.content_policy_fallback.empty()) {
       named.emplace_back(path + ".content_policy_fallback", alias.content_policy_fallback);
     }
+    if (alias.cheaper) named.emplace_back(path + ".cheaper.model", alias.cheaper->model);
     for (const auto& [at, model] : named) {
       // An alias of this config, or "provider/model" with a configured provider.
       bool known =

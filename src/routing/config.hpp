@@ -138,6 +138,16 @@ struct ModelAlias {
   std::string content_policy_fallback;  // on a content-filter refusal
   std::optional<resilience::Strategy> strategy;    // overrides router.strategy
   std::optional<media::ImagePolicy> image_policy;  // over media.image_policy, under the request's
+  // Cost and context controls (routing/text_stage.hpp, docs/TEXT.md).
+  std::optional<uint64_t> context_window;      // tokens; overrides the built-in table
+  std::optional<uint64_t> max_tokens_default;  // max_tokens when the caller sets none
+  std::optional<uint64_t> max_tokens_cap;      // larger max_tokens are clamped to this
+  struct Cheaper {
+    std::string model;               // an alias or provider/model
+    uint64_t max_prompt_tokens = 0;  // requests at most this long (and text only) go there
+  };
+  std::optional<Cheaper> cheaper;
+  std::string context;  // domain context (background, glossary) sent as a system message
 };
 
 struct RouterConfig {
@@ -149,6 +159,9 @@ struct RouterConfig {
   resilience::RetryBudgetOptions retry_budget;
   // Longest wait in a deployment's rate-limit queue; past it callers get a fast 429.
   std::chrono::milliseconds queue_timeout{30'000};
+  // Deployment rpm/tpm windows kept in Redis (resilience/shared_window.hpp) when `redis.url` is
+  // set, so replicas sharing a provider key share its limit; local windows otherwise.
+  bool shared_limits = false;
 };
 
 enum class CacheBackend { kMemory, kSqlite, kRedis, kTiered };
@@ -179,6 +192,12 @@ struct MediaConfig {
   bool video_scene_changes = false;  // sample at scene changes instead of evenly
   uint32_t video_frame_max_side = 768;
   std::chrono::milliseconds video_max_duration{600'000};
+  // Large media through the provider's file API (Gemini, Anthropic; docs/MULTIMODAL.md).
+  bool upload = true;
+  std::optional<uint64_t> upload_above_bytes;  // unset: the provider's default (media_stage.hpp)
+  uint64_t upload_chunk_bytes = 8ull << 20;    // Gemini resumable chunks, n * 256 KiB
+  std::chrono::milliseconds upload_ttl{24 * 3'600'000};    // reuse of an uploaded file
+  std::chrono::milliseconds upload_poll_timeout{120'000};  // a Gemini file PROCESSING
   // The model `POST /v1/describe` and `modelmux describe` use when the caller names none
   // (empty: "sim/vision" while only the simulator is configured, else callers must name one).
   std::string describe_model;
@@ -192,20 +211,49 @@ struct RedisConfig {
 struct AuthConfig {
   std::string master_key;  // secret; empty = callers need no key
   std::string master_key_source;
+  // IPv4/IPv6 addresses or CIDR blocks (docs/SECURITY.md). Empty ip_allowlist = any address.
+  std::vector<std::string> ip_allowlist;     // every caller must come from one of these
+  std::vector<std::string> trusted_proxies;  // peers whose X-Forwarded-For is believed
+  // How long a replica may answer from its cache of virtual-key lookups (keys in Redis).
+  std::chrono::milliseconds keys_cache{500};
 };
 
-struct LimitsConfig {};  // gateway-wide rate limits: reserved, no keys yet
+// Per-key limits and budgets (govern/limiter.hpp, docs/SECURITY.md).
+struct LimitsConfig {
+  // Conversion rates for budgets, "USD_CNY": 7.2 = 1 USD is 7.2 CNY (the inverse is derived).
+  std::map<std::string, double> currency_rates;
+  bool allow_unpriced = false;  // admit models with no known price under budgeted keys
+};
 
 struct TelemetryConfig {
   bool log_bodies = false;      // request/response bodies in the request log
   bool metrics_public = false;  // /metrics without the master key
+  // OpenTelemetry traces over OTLP/HTTP JSON (telemetry/trace_exporter.hpp): the collector's
+  // base URL (spans go to {otlp_endpoint}/v1/traces; empty: OTEL_EXPORTER_OTLP_* or off), extra
+  // headers (secrets welcome: never logged) and the per-export timeout.
+  std::string otlp_endpoint;
+  std::map<std::string, std::string> otlp_headers;
+  std::chrono::milliseconds otlp_timeout{5'000};
+  // The usage ledger (telemetry/ledger.hpp): <server.data_dir>/ledger.db unless ledger_path is
+  // set; rows older than ledger_retention_days are deleted (0: kept forever).
+  bool ledger = true;
+  std::string ledger_path;
+  uint64_t ledger_retention_days = 0;
+  // A prices file merged over the built-in table (data/prices.yaml shape; empty: none).
+  std::string prices_file;
 };
 
-struct BatchConfig {};  // batch runner defaults: reserved, no keys yet
+// `modelmux batch` defaults (flags override them; docs/BATCH.md).
+struct BatchConfig {
+  size_t concurrency = 64;                        // calls in flight at most
+  size_t flush_every = 64;                        // results per durable write at most
+  std::chrono::milliseconds flush_interval{200};  // time between durable writes at most
+  uint64_t max_image_bytes = 20ull << 20;         // largest local image file a line may name
+};
 
 // Multi-model collaboration: a virtual model name served by several models (routing/pipeline.hpp,
 // docs/ROUTING.md "Pipelines"). Every model a pipeline names is an alias or "provider/model".
-enum class PipelineKind { kVisionThenReason, kFanOut, kConditional };
+enum class PipelineKind { kVisionThenReason, kFanOut, kConditional, kMapReduce };
 
 enum class Modality { kAny, kImage, kText };
 
@@ -230,6 +278,15 @@ struct Pipeline {
   std::vector<std::string> models;    // kFanOut: 2..8
   std::string judge;                  // kFanOut; empty = every answer comes back as a choice
   std::vector<PipelineRoute> routes;  // kConditional: first match wins
+  // kMapReduce: a long last user message is cut into chunks of at most chunk_tokens (0: half the
+  // map model's context window, else 4000), each read by `map` (at most `concurrency` at once),
+  // and `reduce` answers from the notes. Empty prompts: the built-in instructions.
+  std::string map;
+  std::string reduce;
+  uint64_t chunk_tokens = 0;
+  uint64_t concurrency = 4;
+  std::string map_prompt;
+  std::string reduce_prompt;
 };
 
 struct Config {

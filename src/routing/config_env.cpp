@@ -2,6 +2,7 @@
 
 #include <algorithm>
 #include <cctype>
+#include <fstream>
 #include <optional>
 
 namespace modelmux::routing {
@@ -267,8 +268,40 @@ bool PointsAtSelf(std::string_view base_url, std::string_view self_host, uint16_
   return parts->host == self || (IsLocalHost(parts->host) && IsLocalHost(self));
 }
 
+namespace {
+
+// The master key from MODELMUX_MASTER_KEY, or the first line of the file MODELMUX_MASTER_KEY_FILE
+// names, when the config sets none (auth.master_key wins).
+Status DiscoverMasterKey(Config& config, const EnvLookup& env) {
+  if (!config.auth.master_key.empty()) return OkStatus();
+  if (auto key = Var(env, "MODELMUX_MASTER_KEY")) {
+    config.auth.master_key = *key;
+    config.auth.master_key_source = "MODELMUX_MASTER_KEY";
+    return OkStatus();
+  }
+  if (auto file = Var(env, "MODELMUX_MASTER_KEY_FILE")) {
+    std::ifstream in(*file);
+    std::string line;
+    if (!in || !std::getline(in, line)) {
+      return EnvError(
+          "MODELMUX_MASTER_KEY_FILE",
+          "cannot read the master key file named by MODELMUX_MASTER_KEY_FILE (" + *file + ")");
+    }
+    while (!line.empty() && (line.back() == '\r' || line.back() == ' ')) line.pop_back();
+    if (line.empty()) {
+      return EnvError("MODELMUX_MASTER_KEY_FILE", "the master key file " + *file + " is empty");
+    }
+    config.auth.master_key = std::move(line);
+    config.auth.master_key_source = "file:" + *file;
+  }
+  return OkStatus();
+}
+
+}  // namespace
+
 Status ApplyEnvironmentDiscovery(Config& config, const EnvLookup& env, std::string_view self_host,
                                  uint16_t self_port) {
+  MM_RETURN_IF_ERROR(DiscoverMasterKey(config, env));
   MM_RETURN_IF_ERROR(DiscoverKeyProviders(config, env));
   MM_RETURN_IF_ERROR(DiscoverAzure(config, env));
   MM_RETURN_IF_ERROR(DiscoverBedrock(config, env));

@@ -3,6 +3,8 @@
 
 #include <gtest/gtest.h>
 
+#include <filesystem>
+#include <fstream>
 #include <map>
 
 namespace modelmux::routing {
@@ -83,6 +85,38 @@ TEST(EnvDiscoveryTest, AddsProvidersFromTheUsualVariables) {
   const ProviderConfig* sim = c.FindProvider("sim");
   ASSERT_NE(sim, nullptr);
   EXPECT_EQ(sim->type, ProviderType::kSim);
+}
+
+TEST(EnvDiscoveryTest, MasterKeyFromTheEnvironmentOrAFile) {
+  Config c = Config::Default();
+  ASSERT_TRUE(
+      ApplyEnvironmentDiscovery(c, MapEnv({{"MODELMUX_MASTER_KEY", "mk-env"}}), "127.0.0.1", 8080)
+          .ok());
+  EXPECT_EQ(c.auth.master_key, "mk-env");
+  EXPECT_EQ(c.auth.master_key_source, "MODELMUX_MASTER_KEY");
+
+  const auto path = std::filesystem::temp_directory_path() / "modelmux_env_master_key_test";
+  { std::ofstream(path) << "mk-from-file\n"; }
+  Config f = Config::Default();
+  ASSERT_TRUE(ApplyEnvironmentDiscovery(f, MapEnv({{"MODELMUX_MASTER_KEY_FILE", path.string()}}),
+                                        "127.0.0.1", 8080)
+                  .ok());
+  EXPECT_EQ(f.auth.master_key, "mk-from-file");
+  std::filesystem::remove(path);
+
+  // The config's own master key wins; a missing file is an error naming the variable.
+  Config own = Config::Default();
+  own.auth.master_key = "mk-config";
+  ASSERT_TRUE(
+      ApplyEnvironmentDiscovery(own, MapEnv({{"MODELMUX_MASTER_KEY", "mk-env"}}), "127.0.0.1", 8080)
+          .ok());
+  EXPECT_EQ(own.auth.master_key, "mk-config");
+  Config bad = Config::Default();
+  auto st = ApplyEnvironmentDiscovery(
+      bad, MapEnv({{"MODELMUX_MASTER_KEY_FILE", "/nonexistent/mk"}}), "127.0.0.1", 8080);
+  ASSERT_FALSE(st.ok());
+  EXPECT_EQ(st.error().param, "MODELMUX_MASTER_KEY_FILE");
+  EXPECT_EQ(st.error().message.find("mk-"), std::string::npos);
 }
 
 TEST(EnvDiscoveryTest, OllamaHostForms) {

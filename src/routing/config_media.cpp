@@ -43,7 +43,8 @@ void ParseImagePolicy(ParseContext& ctx, const YAML::Node& node, const std::stri
 void ParseMedia(ParseContext& ctx, const YAML::Node& node, MediaConfig& c) {
   MapReader r(ctx, node, "media",
               {"image_policy", "fetch", "always_fetch", "fetch_allow", "max_fetch_bytes",
-               "fetch_timeout", "max_redirects", "video", "describe_model"});
+               "fetch_timeout", "max_redirects", "video", "describe_model", "upload",
+               "upload_above_bytes", "upload_chunk_bytes", "upload_ttl", "upload_poll_timeout"});
   r.String("describe_model", c.describe_model);
   r.Bool("fetch", c.fetch);
   r.Bool("always_fetch", c.always_fetch);
@@ -51,7 +52,28 @@ void ParseMedia(ParseContext& ctx, const YAML::Node& node, MediaConfig& c) {
   r.Size("max_fetch_bytes", c.max_fetch_bytes);
   r.Duration("fetch_timeout", c.fetch_timeout);
   r.Unsigned("max_redirects", 10, c.max_redirects);
+  r.Bool("upload", c.upload);
+  if (!r.Get("upload_above_bytes").IsNull()) {
+    uint64_t above = 0;
+    r.Size("upload_above_bytes", above);
+    c.upload_above_bytes = above;
+  }
+  r.Size("upload_chunk_bytes", c.upload_chunk_bytes);
+  r.Duration("upload_ttl", c.upload_ttl);
+  r.Duration("upload_poll_timeout", c.upload_poll_timeout);
   if (!ctx.ok()) return;
+  constexpr uint64_t kChunkUnit = 256u << 10;
+  if (c.upload_chunk_bytes == 0 || c.upload_chunk_bytes % kChunkUnit != 0) {
+    ctx.Fail(r.Get("upload_chunk_bytes"), r.Path("upload_chunk_bytes"),
+             "'" + r.Path("upload_chunk_bytes") + "' must be a multiple of 256KiB");
+    return;
+  }
+  // Gemini deletes uploaded files after 48 hours; a reference must not outlive its file.
+  if (c.upload_ttl > std::chrono::hours(47)) {
+    ctx.Fail(r.Get("upload_ttl"), r.Path("upload_ttl"),
+             "'" + r.Path("upload_ttl") + "' must be at most 47h (Gemini keeps files 48h)");
+    return;
+  }
   if (auto allow = media::AddressPolicy::WithAllowList(c.fetch_allow); !allow.ok()) {
     ctx.Fail(r.Get("fetch_allow"), r.Path("fetch_allow"),
              "invalid '" + r.Path("fetch_allow") + "': " + allow.error().message);

@@ -28,6 +28,8 @@ std::string_view KindName(PipelineKind kind) {
       return "fan_out";
     case PipelineKind::kConditional:
       return "conditional";
+    case PipelineKind::kMapReduce:
+      return "map_reduce";
   }
   return "?";
 }
@@ -101,7 +103,8 @@ void ParsePipelines(ParseContext& ctx, const YAML::Node& node, std::vector<Pipel
     const std::string path = "pipelines[" + std::to_string(i) + "]";
     MapReader r(
         ctx, node[i], path,
-        {"name", "kind", "vision", "reasoner", "describe_prompt", "models", "judge", "routes"});
+        {"name", "kind", "vision", "reasoner", "describe_prompt", "models", "judge", "routes",
+         "map", "reduce", "chunk_tokens", "concurrency", "map_prompt", "reduce_prompt"});
     Pipeline p;
     r.String("name", p.name);
     Require(r, "name", p.name);
@@ -113,9 +116,14 @@ void ParsePipelines(ParseContext& ctx, const YAML::Node& node, std::vector<Pipel
     r.Enum("kind",
            {{"vision_then_reason", PipelineKind::kVisionThenReason},
             {"fan_out", PipelineKind::kFanOut},
-            {"conditional", PipelineKind::kConditional}},
+            {"conditional", PipelineKind::kConditional},
+            {"map_reduce", PipelineKind::kMapReduce}},
            p.kind);
     if (!ctx.ok()) return;
+    if (p.kind != PipelineKind::kMapReduce) {
+      RefuseKeys(r, p.kind,
+                 {"map", "reduce", "chunk_tokens", "concurrency", "map_prompt", "reduce_prompt"});
+    }
     switch (p.kind) {
       case PipelineKind::kVisionThenReason:
         RefuseKeys(r, p.kind, {"models", "judge", "routes"});
@@ -137,6 +145,22 @@ void ParsePipelines(ParseContext& ctx, const YAML::Node& node, std::vector<Pipel
       case PipelineKind::kConditional:
         RefuseKeys(r, p.kind, {"vision", "reasoner", "describe_prompt", "models", "judge"});
         if (ctx.ok()) ParseRoutes(r, p.routes);
+        break;
+      case PipelineKind::kMapReduce:
+        RefuseKeys(r, p.kind,
+                   {"vision", "reasoner", "describe_prompt", "models", "judge", "routes"});
+        r.String("map", p.map);
+        r.String("reduce", p.reduce);
+        r.Unsigned("chunk_tokens", p.chunk_tokens);
+        r.Unsigned("concurrency", 64, p.concurrency);
+        r.String("map_prompt", p.map_prompt);
+        r.String("reduce_prompt", p.reduce_prompt);
+        Require(r, "map", p.map);
+        Require(r, "reduce", p.reduce);
+        if (ctx.ok() && p.concurrency == 0) {
+          ctx.Fail(r.Get("concurrency"), r.Path("concurrency"),
+                   "'" + r.Path("concurrency") + "' must be at least 1");
+        }
         break;
     }
     out.push_back(std::move(p));
@@ -164,6 +188,8 @@ Status ValidatePipelines(const Config& config) {
       named.emplace_back(path + ".models[" + std::to_string(j) + "]", p.models[j]);
     }
     if (!p.judge.empty()) named.emplace_back(path + ".judge", p.judge);
+    if (!p.map.empty()) named.emplace_back(path + ".map", p.map);
+    if (!p.reduce.empty()) named.emplace_back(path + ".reduce", p.reduce);
     for (size_t j = 0; j < p.routes.size(); ++j) {
       named.emplace_back(path + ".routes[" + std::to_string(j) + "].model", p.routes[j].model);
     }

@@ -1,5 +1,7 @@
 #include "routing/dispatch.hpp"
 
+#include <boost/asio/co_spawn.hpp>
+#include <boost/asio/detached.hpp>
 #include <charconv>
 
 namespace modelmux::routing {
@@ -94,6 +96,11 @@ Result<Dispatcher::Stage> Dispatcher::StageFor(std::string_view model,
     auto lim = limiters_.find(stage.alias->name);
     if (lim != limiters_.end()) {
       for (const auto& l : lim->second) stage.limiters.push_back(l.get());
+    }
+    auto sh = shared_.find(stage.alias->name);
+    if (sh != shared_.end()) {
+      stage.shared = sh->second;
+      stage.limiters.clear();
     }
   }
   return stage;
@@ -190,8 +197,123 @@ Error LocallyLimited(const Target& target, std::chrono::milliseconds retry_after
   return e;
 }
 
+void AddTraceparent(const Target& target, net::Headers& headers) {
+  if (!target.traceparent.empty()) headers.Set("traceparent", target.traceparent);
+}
+
+namespace {
+int64_t UnixNanos() {
+  return std::chrono::duration_cast<std::chrono::nanoseconds>(
+             std::chrono::system_clock::now().time_since_epoch())
+      .count();
+}
+}  // namespace
+
+void Dispatcher::BeginAttemptSpan(AttemptLog& log, Target& target, int retry, int stage_no) {
+  if (!log.record_spans) {
+    // Not recording: the caller's context goes upstream as it came.
+    target.traceparent = telemetry::FormatTraceparent(log.trace);
+    return;
+  }
+  telemetry::Span span;
+  span.trace_id = log.trace.trace_id;
+  span.span_id = telemetry::NewSpanId();
+  span.parent_span_id = log.trace.span_id;
+  span.kind = telemetry::SpanKind::kClient;
+  span.name = "attempt " + target.label;
+  span.start_unix_ns = UnixNanos();
+  span.Set("modelmux.provider", target.provider->spec().name);
+  span.Set("modelmux.provider_type", target.provider->spec().type);
+  span.Set("modelmux.deployment", target.label);
+  span.Set("gen_ai.request.model", target.model);
+  span.Set("modelmux.attempt", log.attempts);
+  span.Set("modelmux.retry", retry);
+  span.Set("modelmux.fallback", stage_no > 0);
+  target.traceparent = telemetry::FormatTraceparent({span.trace_id, span.span_id, true});
+  log.spans.push_back(std::move(span));
+}
+
+void Dispatcher::EndAttemptSpan(AttemptLog& log, const Error* error) {
+  if (log.spans.empty()) return;
+  telemetry::Span& span = log.spans.back();
+  span.end_unix_ns = UnixNanos();
+  if (error == nullptr) {
+    span.Set("http.response.status_code", 200);
+    return;
+  }
+  if (error->upstream_status != 0) span.Set("http.response.status_code", error->upstream_status);
+  span.Set("error.type", std::string(ErrorKindName(error->kind)));
+  span.error = true;
+  span.status_message = std::string(ErrorKindName(error->kind));
+}
+
+namespace {
+boost::asio::awaitable<void> SettleShared(std::shared_ptr<resilience::SharedWindow> window,
+                                          resilience::SharedWindow::Ticket ticket,
+                                          int64_t actual_tokens) {
+  co_await window->Settle(std::move(ticket), actual_tokens);
+}
+}  // namespace
+
 void Dispatcher::Settle(const AttemptLog& log, int64_t actual_tokens) {
   if (log.limiter) log.limiter->Settle(log.reserved_tokens, actual_tokens);
+  if (log.shared_window && log.shared_ticket && log.shared_executor) {
+    boost::asio::co_spawn(*log.shared_executor,
+                          SettleShared(log.shared_window, *log.shared_ticket, actual_tokens),
+                          boost::asio::detached);
+  }
+}
+
+void Dispatcher::ShareLimits(std::shared_ptr<store::RedisClient> redis) {
+  if (!redis) return;
+  for (const auto& alias : config_->models) {
+    if (limiters_.find(alias.name) == limiters_.end()) continue;
+    std::vector<std::shared_ptr<resilience::SharedWindow>> per;
+    for (const auto& d : alias.deployments) {
+      if (!d.rpm && !d.tpm) {
+        per.emplace_back();
+        continue;
+      }
+      resilience::SharedWindowOptions o;
+      o.mode = resilience::SharedWindowOptions::Mode::kPaced;
+      o.scope = "dep";
+      o.id = alias.name + "/" + d.provider + "/" + d.model;
+      o.limits.rpm = d.rpm.value_or(0);
+      o.limits.tpm = d.tpm.value_or(0);
+      o.limits.window = d.rate_window;
+      o.limits.max_wait = config_->router.queue_timeout;
+      per.push_back(resilience::SharedWindow::Create(redis, std::move(o)));
+    }
+    shared_.emplace(alias.name, std::move(per));
+  }
+}
+
+boost::asio::awaitable<std::optional<Error>> Dispatcher::QueueShared(
+    std::shared_ptr<resilience::SharedWindow> window, const Target& target, int64_t tokens,
+    std::chrono::milliseconds left, std::chrono::milliseconds min_attempt, AttemptLog& log) {
+  auto ticket = co_await window->Reserve(tokens);
+  if (ticket.admitted && left != std::chrono::milliseconds::max() &&
+      ticket.wait + min_attempt > left) {
+    co_await window->Release(ticket);  // the queue is longer than the call's deadline
+    ticket.admitted = false;
+    ticket.retry_after = ticket.wait;
+  }
+  if (!ticket.admitted) co_return LocallyLimited(target, ticket.retry_after);
+  if (ticket.wait.count() > 0) {
+    boost::asio::steady_timer timer(co_await boost::asio::this_coro::executor, ticket.wait);
+    auto [ec] = co_await timer.async_wait(boost::asio::as_tuple(boost::asio::use_awaitable));
+    if (ec) {
+      co_await window->Release(ticket);
+      co_return Error{ErrorKind::kCancelled, "cancelled while queued"};
+    }
+    log.queued += ticket.wait;
+  }
+  log.limiter = nullptr;
+  log.reserved_tokens = tokens;
+  log.shared_executor = co_await boost::asio::this_coro::executor;
+  log.shared_window = std::move(window);
+  log.shared_ticket = std::move(ticket);
+  co_return std::nullopt;
 }
 
 double Dispatcher::Draw() const {

@@ -34,8 +34,10 @@
 #include "resilience/rate_limiter.hpp"
 #include "resilience/retry_budget.hpp"
 #include "resilience/retry_policy.hpp"
+#include "resilience/shared_window.hpp"
 #include "routing/config.hpp"
 #include "routing/resolver.hpp"
+#include "telemetry/trace.hpp"
 #include "upstream/provider.hpp"
 
 namespace modelmux::routing {
@@ -55,7 +57,33 @@ struct Target {
   // attempt reports the provider's rate-limit headroom there (strategy `usage`).
   resilience::DeploymentSet* set = nullptr;
   size_t index = 0;
+  // Set by the attempt loop for each attempt: where the attempt adds the time it waits for the
+  // upstream (UpstreamTimer; AttemptLog::upstream), and the W3C traceparent to send ("": none).
+  std::chrono::nanoseconds* upstream_wait = nullptr;
+  std::string traceparent;
 };
+
+// Adds the time from its construction to Stop() (or its destruction) to the target's
+// upstream_wait: wraps the part of an attempt that waits for the provider (send -> head, body).
+class UpstreamTimer {
+ public:
+  explicit UpstreamTimer(const Target& target)
+      : out_(target.upstream_wait), start_(std::chrono::steady_clock::now()) {}
+  ~UpstreamTimer() { Stop(); }
+  UpstreamTimer(const UpstreamTimer&) = delete;
+  UpstreamTimer& operator=(const UpstreamTimer&) = delete;
+  void Stop() {
+    if (out_ != nullptr) *out_ += std::chrono::steady_clock::now() - start_;
+    out_ = nullptr;
+  }
+
+ private:
+  std::chrono::nanoseconds* out_;
+  std::chrono::steady_clock::time_point start_;
+};
+
+// Adds the target's traceparent (if any) to an upstream call's headers.
+void AddTraceparent(const Target& target, net::Headers& headers);
 
 // The headroom (0..1) a provider reports in its OpenAI-style rate-limit headers: the smaller of
 // x-ratelimit-remaining-requests / x-ratelimit-limit-requests and the same for tokens; nullopt
@@ -78,11 +106,28 @@ struct AttemptLog {
   // The rate limiter that admitted the last attempt and the tokens it reserved (for Settle).
   resilience::RateLimiter* limiter = nullptr;
   int64_t reserved_tokens = 0;
+  // Or, with router.shared_limits, the shared window and its ticket (settled on `executor`).
+  std::shared_ptr<resilience::SharedWindow> shared_window;
+  std::optional<resilience::SharedWindow::Ticket> shared_ticket;
+  std::optional<boost::asio::any_io_executor> shared_executor;
   // What the media stage did to the request for the provider that answered (or last tried).
   std::optional<media::MediaReport> media;
   // The response cache's verdict for this request: "hit", "miss", "bypass", or "" when the
   // process has no cache (x-modelmux-cache).
   std::string cache;
+  // The text stage (routing/text_stage.hpp): "8000->4096" when max_tokens was clamped, the
+  // tokens of the domain context added, and the sentences split_sentences produced.
+  std::string max_tokens_clamp;
+  int64_t context_tokens = 0;
+  int sentences = 0;
+  // Time spent waiting for upstreams over every attempt: from sending the call to its answer
+  // (non-streamed) or its first piece (streamed). The gateway's overhead metric excludes it.
+  std::chrono::nanoseconds upstream{0};
+  // Tracing, set by the caller: the trace to continue (invalid: none) and whether to record
+  // attempt spans (false: the caller's traceparent is forwarded as it is).
+  telemetry::TraceContext trace;
+  bool record_spans = false;
+  std::vector<telemetry::Span> spans;  // one CLIENT span per attempt, when record_spans
 };
 
 class Dispatcher {
@@ -110,6 +155,9 @@ class Dispatcher {
                                         AttemptLog& log, Attempt attempt) const;
   // Settles the reservation of the call `log` describes to the tokens actually used.
   static void Settle(const AttemptLog& log, int64_t actual_tokens);
+  // router.shared_limits: deployments' rpm/tpm windows in `redis` (resilience/shared_window.hpp)
+  // instead of this process's; called once, before the first Run. Null redis: nothing changes.
+  void ShareLimits(std::shared_ptr<store::RedisClient> redis);
 
   [[nodiscard]] const resilience::DeploymentSet* SetFor(std::string_view alias) const;
   [[nodiscard]] const resilience::RetryBudget* BudgetFor(std::string_view provider) const;
@@ -119,6 +167,7 @@ class Dispatcher {
     std::vector<Target> targets;
     resilience::DeploymentSet* set = nullptr;        // null for a single provider/model
     std::vector<resilience::RateLimiter*> limiters;  // per target; empty when none is limited
+    std::vector<std::shared_ptr<resilience::SharedWindow>> shared;  // instead of limiters
     resilience::Strategy strategy = resilience::Strategy::kWeightedRandom;
     const ModelAlias* alias = nullptr;  // null unless the model is an alias
   };
@@ -132,6 +181,14 @@ class Dispatcher {
   [[nodiscard]] static std::string FallbackAfter(const ModelAlias* chain, const Error& error,
                                                  size_t& next_fallback);
   [[nodiscard]] double Draw() const;
+  // The attempt's span (when log.record_spans) and the traceparent it sends.
+  static void BeginAttemptSpan(AttemptLog& log, Target& target, int retry, int stage_no);
+  static void EndAttemptSpan(AttemptLog& log, const Error* error);
+  // Reserves in a shared window and waits out its queue: nullopt when admitted, else the error
+  // (LocallyLimited, or kCancelled while queued).
+  static boost::asio::awaitable<std::optional<Error>> QueueShared(
+      std::shared_ptr<resilience::SharedWindow> window, const Target& target, int64_t tokens,
+      std::chrono::milliseconds left, std::chrono::milliseconds min_attempt, AttemptLog& log);
 
   std::shared_ptr<const Config> config_;
   ProviderLookup lookup_;
@@ -140,6 +197,8 @@ class Dispatcher {
   std::map<std::string, std::unique_ptr<resilience::RetryBudget>, std::less<>> budgets_;
   std::map<std::string, std::vector<std::unique_ptr<resilience::RateLimiter>>, std::less<>>
       limiters_;  // per alias, per deployment (null when that deployment has no limits)
+  std::map<std::string, std::vector<std::shared_ptr<resilience::SharedWindow>>, std::less<>>
+      shared_;  // as limiters_, when the windows are shared (ShareLimits)
   mutable std::mutex rng_mu_;
   mutable std::mt19937_64 rng_;  // guarded by rng_mu_
 };
@@ -165,6 +224,7 @@ boost::asio::awaitable<Result<T>> Dispatcher::Run(std::string model, RequestCont
       break;  // a fallback that cannot be resolved now: report the error that led to it
     }
     Stage stage = std::move(stage_r).value();
+    for (auto& t : stage.targets) t.upstream_wait = &log.upstream;
     if (stage_no == 0) first_alias = stage.alias;  // the fallback chain is the first alias's
     std::vector<size_t> tried;
     int retries = 0;
@@ -179,6 +239,18 @@ boost::asio::awaitable<Result<T>> Dispatcher::Run(std::string model, RequestCont
         index = Pick(stage, tried);
       }
       const Target& target = stage.targets[*index];
+      if (!stage.shared.empty() && stage.shared[*index]) {
+        std::optional<Error> refused = co_await QueueShared(
+            stage.shared[*index], target, tokens, ctx.Remaining(std::chrono::steady_clock::now()),
+            policy.min_attempt, log);
+        if (refused) {
+          if (refused->kind == ErrorKind::kCancelled) co_return std::move(*refused);
+          last = std::move(*refused);
+          tried.push_back(*index);
+          if (Pick(stage, tried)) continue;
+          break;
+        }
+      }
       if (resilience::RateLimiter* limiter =
               stage.limiters.empty() ? nullptr : stage.limiters[*index]) {
         auto ticket = limiter->Reserve(tokens, std::chrono::steady_clock::now());
@@ -210,6 +282,7 @@ boost::asio::awaitable<Result<T>> Dispatcher::Run(std::string model, RequestCont
       }
       log.attempts++;
       log.deployment = target.label;
+      if (log.trace.valid()) BeginAttemptSpan(log, stage.targets[*index], retries, stage_no);
       if (stage.set) stage.set->Begin(*index);
       const auto started = std::chrono::steady_clock::now();
       Result<T> r = co_await attempt(target);
@@ -217,10 +290,12 @@ boost::asio::awaitable<Result<T>> Dispatcher::Run(std::string model, RequestCont
           std::chrono::steady_clock::now() - started);
       if (stage.set) stage.set->End(*index);
       if (r.ok()) {
+        if (log.record_spans) EndAttemptSpan(log, nullptr);
         Record(stage, *index, target, nullptr, latency);
         co_return r;
       }
       Error e = std::move(r).error();
+      if (log.record_spans) EndAttemptSpan(log, &e);
       Record(stage, *index, target, &e, latency);
       if (e.kind == ErrorKind::kCancelled) co_return e;
       tried.push_back(*index);

@@ -3,6 +3,13 @@
 // request, its images and videos are fitted to that attempt's provider (media/prepare.hpp). The
 // fitted request is made once per provider type and reused by every retry and fallback to the
 // same type, so a retry neither re-encodes nor copies media again.
+//
+// Large media (docs/MULTIMODAL.md, "Large files"): for providers whose chat API references files
+// (Gemini, Anthropic), a part over `media.upload_above_bytes` (default: the provider's inline
+// limit, below) -- and, largest first, parts while the request's inline media is over the
+// provider's per-request limit -- is uploaded through the provider's file API
+// (upstream/file_upload.hpp) once per provider and credential, and the part then carries the
+// reference. The rewritten request is kept per provider, so retries reuse the reference.
 
 #include <boost/asio/awaitable.hpp>
 #include <memory>
@@ -11,6 +18,7 @@
 #include <vector>
 
 #include "core/chat.hpp"
+#include "core/request_context.hpp"
 #include "core/result.hpp"
 #include "media/prepare.hpp"
 #include "routing/config.hpp"
@@ -33,6 +41,18 @@ std::string TakeExtensions(ChatRequest& request);
 [[nodiscard]] media::MediaOptions MediaOptionsFrom(const MediaConfig& media,
                                                    media::ImagePolicy policy);
 
+// Raw bytes above which one media part goes through the file API: media.upload_above_bytes, else
+// the provider's default -- Gemini 15,000,000 (its base64 is the 20 MB inline request limit),
+// Anthropic 3,932,160 (its base64 is the 5 MiB per-image limit). 0 when `provider_type` has no
+// file API or uploads are off.
+[[nodiscard]] uint64_t UploadAboveBytes(const MediaConfig& media, std::string_view provider_type);
+
+// Which media parts of `sizes` (raw bytes per inline part, in request order) to upload: those
+// over `above`, then the largest others while the inline rest is over `max_inline_total` (0: no
+// total limit). Returns indices into `sizes`, in request order. Pure.
+[[nodiscard]] std::vector<size_t> PartsToUpload(const std::vector<uint64_t>& sizes, uint64_t above,
+                                                uint64_t max_inline_total);
+
 class MediaStage {
  public:
   MediaStage(const Config& config, const ChatRequest& request, media::ImagePolicy policy);
@@ -42,7 +62,10 @@ class MediaStage {
 
   // The request to encode for `target`'s provider. Errors: the media's (400s, 413), never
   // retried against another deployment.
-  boost::asio::awaitable<Result<const ChatRequest*>> For(const Target& target);
+  // Uploads (see above) run here, on the first attempt at a provider; `ctx` (may be null) bounds
+  // them by the request's deadline. Upload errors are the provider's (retryable as such).
+  boost::asio::awaitable<Result<const ChatRequest*>> For(const Target& target,
+                                                         const RequestContext* ctx = nullptr);
 
   // What the last For() did (for the x-modelmux-media header and metrics); null before.
   [[nodiscard]] const media::MediaReport* report() const { return last_; }
@@ -53,11 +76,20 @@ class MediaStage {
     ChatRequest request;
     media::MediaReport report;
   };
+  // `prepared` with its large parts replaced by file references, for one provider.
+  struct Uploaded {
+    std::string provider_name;
+    ChatRequest request;
+  };
+  boost::asio::awaitable<Result<const ChatRequest*>> WithUploads(const Target& target,
+                                                                 Prepared& prepared,
+                                                                 const RequestContext* ctx);
   const Config& config_;
   const ChatRequest& request_;
   media::MediaOptions options_;
   bool active_ = false;
   std::vector<std::unique_ptr<Prepared>> prepared_;
+  std::vector<std::unique_ptr<Uploaded>> uploaded_;
   const media::MediaReport* last_ = nullptr;
 };
 

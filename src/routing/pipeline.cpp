@@ -141,6 +141,8 @@ const std::string& PrimaryModel(const Pipeline& pipeline) {
       return pipeline.models.empty() ? kNone : pipeline.models.front();
     case PipelineKind::kConditional:
       return pipeline.routes.empty() ? kNone : pipeline.routes.back().model;
+    case PipelineKind::kMapReduce:
+      return pipeline.reduce;
   }
   return kNone;
 }
@@ -203,6 +205,94 @@ std::vector<StreamEvent> ResponseEvents(const ChatResponse& response) {
     out.push_back(std::move(usage));
   }
   out.push_back(event(StreamEvent::Kind::kDone));
+  return out;
+}
+
+namespace {
+
+// `prompt` with every {i} and {n} replaced.
+std::string Fill(std::string_view prompt, size_t index, size_t count) {
+  std::string out;
+  out.reserve(prompt.size() + 8);
+  for (size_t k = 0; k < prompt.size(); ++k) {
+    if (prompt.compare(k, 3, "{i}") == 0) {
+      out += std::to_string(index + 1);
+      k += 2;
+    } else if (prompt.compare(k, 3, "{n}") == 0) {
+      out += std::to_string(count);
+      k += 2;
+    } else {
+      out += prompt[k];
+    }
+  }
+  return out;
+}
+
+Message TextMessage(Role role, std::string text) {
+  Message m;
+  m.role = role;
+  m.content.push_back(TextPart(std::move(text)));
+  return m;
+}
+
+const Message* LastUser(const ChatRequest& request) {
+  for (auto it = request.messages.rbegin(); it != request.messages.rend(); ++it) {
+    if (it->role == Role::kUser) return &*it;
+  }
+  return nullptr;
+}
+
+}  // namespace
+
+std::string LongInput(const ChatRequest& request) {
+  const Message* last = LastUser(request);
+  return last == nullptr ? std::string() : last->Text();
+}
+
+int64_t ChunkBudget(const Pipeline& pipeline, std::optional<int64_t> map_context_window) {
+  if (pipeline.chunk_tokens > 0) return static_cast<int64_t>(pipeline.chunk_tokens);
+  if (map_context_window && *map_context_window > 1) return *map_context_window / 2;
+  return 4000;
+}
+
+ChatRequest MapRequest(const ChatRequest& request, const Pipeline& pipeline, std::string_view part,
+                       size_t index, size_t count) {
+  ChatRequest out = Bare(request, pipeline.map);
+  out.temperature = request.temperature;
+  for (const auto& m : request.messages) {
+    if (m.role == Role::kSystem || m.role == Role::kDeveloper) out.messages.push_back(m);
+  }
+  const std::string_view prompt =
+      pipeline.map_prompt.empty() ? kDefaultMapPrompt : std::string_view(pipeline.map_prompt);
+  out.messages.push_back(TextMessage(Role::kSystem, Fill(prompt, index, count)));
+  out.messages.push_back(TextMessage(Role::kUser, std::string(part)));
+  return out;
+}
+
+ChatRequest ReduceRequest(const ChatRequest& request, const Pipeline& pipeline,
+                          const std::vector<std::string>& notes) {
+  ChatRequest out = request;
+  out.model = pipeline.reduce;
+  const std::string_view prompt = pipeline.reduce_prompt.empty()
+                                      ? kDefaultReducePrompt
+                                      : std::string_view(pipeline.reduce_prompt);
+  std::string text = Fill(prompt, 0, notes.size());
+  for (size_t k = 0; k < notes.size(); ++k) {
+    text += "\n\n[Part " + std::to_string(k + 1) + " of " + std::to_string(notes.size()) + "]\n";
+    text += notes[k];
+  }
+  for (auto it = out.messages.rbegin(); it != out.messages.rend(); ++it) {
+    if (it->role != Role::kUser) continue;
+    // The text parts give way to the notes; any other part (an image) stays.
+    std::vector<ContentPart> kept;
+    kept.push_back(TextPart(std::move(text)));
+    for (auto& part : it->content) {
+      if (part.type != PartType::kText) kept.push_back(std::move(part));
+    }
+    it->content = std::move(kept);
+    it->content_is_string = it->content.size() == 1;
+    break;
+  }
   return out;
 }
 

@@ -22,6 +22,17 @@ inline constexpr std::string_view kDefaultDescribePrompt =
     "colours. If there are several images, describe each in order, numbered. Describe only; do "
     "not answer any question about them.";
 
+// A map_reduce pipeline's instructions when it sets none. {i} and {n} in a map prompt become the
+// part's number and the number of parts.
+inline constexpr std::string_view kDefaultMapPrompt =
+    "You are reading part {i} of {n} of a text too long to read at once. Write notes on this part "
+    "only: every fact, name, number, date and claim that an answer to the request may need, in "
+    "the order they appear. Do not answer the request yet.";
+inline constexpr std::string_view kDefaultReducePrompt =
+    "The message below was too long to read at once, so it was read in {n} parts and notes were "
+    "taken on each part, in order. Using the notes, respond to the request as if you had read "
+    "the whole message.";
+
 // The request header a conditional route's `tier` is matched against.
 inline constexpr std::string_view kTierHeader = "x-modelmux-tier";
 
@@ -61,6 +72,23 @@ inline constexpr std::string_view kTierHeader = "x-modelmux-tier";
 // The model a pipeline reports as its plan (/v1/models, the gateway's log before the call): the
 // reasoner, the first fan-out model, or the last (default) route's model.
 [[nodiscard]] const std::string& PrimaryModel(const Pipeline& pipeline);
+
+// Map-reduce over a long input. The long input is the text of the last user message; the
+// caller's system and developer messages carry the task to both steps.
+[[nodiscard]] std::string LongInput(const ChatRequest& request);
+// The chunk budget of a pipeline: chunk_tokens, else half of `map_context_window` (when known),
+// else 4000.
+[[nodiscard]] int64_t ChunkBudget(const Pipeline& pipeline,
+                                  std::optional<int64_t> map_context_window);
+// The request for part `index` (0-based) of `count`: the caller's system/developer messages, the
+// map instruction as a system message, and the part as the user message. Not streamed; no tools,
+// no response format; the caller's temperature is kept.
+[[nodiscard]] ChatRequest MapRequest(const ChatRequest& request, const Pipeline& pipeline,
+                                     std::string_view part, size_t index, size_t count);
+// The reducer's request: the caller's request for pipeline.reduce, where the last user message's
+// text becomes the reduce instruction followed by the notes ("[Part 1 of N]\n...").
+[[nodiscard]] ChatRequest ReduceRequest(const ChatRequest& request, const Pipeline& pipeline,
+                                        const std::vector<std::string>& notes);
 
 // Several answers as one response: the first choice of each answer becomes choice k (0-based, in
 // the order given); usage is the sum of the answers' usage (absent when none reported any); id

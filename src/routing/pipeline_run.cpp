@@ -1,5 +1,6 @@
 #include "routing/pipeline_run.hpp"
 
+#include <algorithm>
 #include <boost/asio/co_spawn.hpp>
 #include <boost/asio/deferred.hpp>
 #include <boost/asio/experimental/parallel_group.hpp>
@@ -12,6 +13,9 @@
 
 #include "routing/pipeline.hpp"
 #include "routing/router.hpp"
+#include "routing/text_stage.hpp"
+#include "text/chunker.hpp"
+#include "text/count.hpp"
 
 namespace modelmux::routing {
 namespace asio = boost::asio;
@@ -24,6 +28,7 @@ void Absorb(AttemptLog& into, const AttemptLog& from) {
   into.fallbacks.insert(into.fallbacks.end(), from.fallbacks.begin(), from.fallbacks.end());
   into.waited += from.waited;
   into.queued += from.queued;
+  into.upstream += from.upstream;  // concurrent members may add up to more than the wall time
   into.notes.insert(into.notes.end(), from.notes.begin(), from.notes.end());
 }
 
@@ -168,6 +173,77 @@ asio::awaitable<Result<ChatResponse>> FanOut(const Router& router, const Pipelin
   co_return out;
 }
 
+// Map-reduce: the long input in parts under the map model's budget, each part's notes by the map
+// model (`concurrency` calls at a time), then one answer by the reducer from the notes. A part
+// that cannot be read fails the call: an answer from some of the parts would be silently wrong.
+asio::awaitable<Result<ChatResponse>> MapReduce(const Router& router, const Pipeline& pipeline,
+                                                const ChatRequest& request,
+                                                const RequestContext& ctx,
+                                                const net::Headers& forward, AttemptLog& log) {
+  const Config& config = router.config();
+  auto resolved = ResolveModel(config, pipeline.map);
+  const std::string count_model = resolved.ok() ? resolved->model : pipeline.map;
+  const int64_t budget = ChunkBudget(pipeline, ContextWindowFor(config, pipeline.map));
+  const std::string input = LongInput(request);
+  text::ChunkOptions options;
+  options.max_tokens = budget;
+  const auto chunks = text::PackSentences(
+      input, options, [&](std::string_view t) { return text::CountText(count_model, t).tokens; });
+
+  if (chunks.size() <= 1) {
+    // It fits: the reducer answers the request as it is.
+    ChatRequest direct = request;
+    direct.model = pipeline.reduce;
+    AttemptLog member;
+    auto answer = co_await router.Chat(std::move(direct), ctx, forward, &member);
+    Absorb(log, member);
+    log.deployment = member.deployment;
+    log.notes.push_back("map_reduce_parts:1");
+    co_return answer;
+  }
+
+  auto executor = co_await asio::this_coro::executor;
+  const size_t wave = std::max<size_t>(1, pipeline.concurrency);
+  std::vector<std::string> notes(chunks.size());
+  std::optional<Usage> map_usage;
+  for (size_t start = 0; start < chunks.size(); start += wave) {
+    const size_t end = std::min(chunks.size(), start + wave);
+    using Op = decltype(asio::co_spawn(executor, CallMember(&router, request, ctx, forward),
+                                       asio::deferred));
+    std::vector<Op> ops;
+    for (size_t i = start; i < end; ++i) {
+      ops.push_back(asio::co_spawn(
+          executor,
+          CallMember(&router, MapRequest(request, pipeline, chunks[i].text, i, chunks.size()),
+                     MemberContext(ctx, "map" + std::to_string(i + 1)), forward),
+          asio::deferred));
+    }
+    auto all = co_await asio::experimental::make_parallel_group(std::move(ops))
+                   .async_wait(asio::experimental::wait_for_all(), asio::use_awaitable);
+    const std::vector<std::exception_ptr>& failures = std::get<1>(all);
+    std::vector<MemberAnswer> answers = std::move(std::get<2>(all));
+    for (size_t k = 0; k < answers.size(); ++k) {
+      Absorb(log, answers[k].log);
+      if (k < failures.size() && failures[k]) co_return Internal("map call threw");
+      if (!answers[k].result.ok()) co_return std::move(answers[k].result).error();
+      const ChatResponse& r = *answers[k].result;
+      if (!r.choices.empty()) notes[start + k] = r.choices.front().message.Text();
+      if (r.usage) {
+        if (!map_usage) map_usage = Usage{};
+        *map_usage += *r.usage;
+      }
+    }
+  }
+  log.notes.push_back("map_reduce_parts:" + std::to_string(chunks.size()));
+  AttemptLog reduce_log;
+  auto answer = co_await router.Chat(ReduceRequest(request, pipeline, notes),
+                                     MemberContext(ctx, "reduce"), forward, &reduce_log);
+  Absorb(log, reduce_log);
+  log.deployment = reduce_log.deployment;
+  if (answer.ok()) AddUsage(*answer, map_usage);
+  co_return answer;
+}
+
 }  // namespace
 
 asio::awaitable<Result<ChatResponse>> PipelineChat(const Router& router, const Pipeline& pipeline,
@@ -204,6 +280,8 @@ asio::awaitable<Result<ChatResponse>> PipelineChat(const Router& router, const P
       request.model = route->model;
       co_return co_await router.Chat(std::move(request), std::move(ctx), std::move(forward), &log);
     }
+    case PipelineKind::kMapReduce:
+      co_return co_await MapReduce(router, pipeline, request, ctx, forward, log);
   }
   co_return Internal("unknown pipeline kind");
 }
@@ -244,6 +322,11 @@ asio::awaitable<Result<std::unique_ptr<UpstreamStream>>> PipelineStream(
       request.model = route->model;
       co_return co_await router.OpenStream(std::move(request), std::move(ctx), std::move(forward),
                                            &log);
+    }
+    case PipelineKind::kMapReduce: {
+      MM_CO_TRY(ChatResponse whole,
+                co_await MapReduce(router, pipeline, request, ctx, forward, log));
+      co_return std::make_unique<UpstreamStream>(ResponseEvents(whole));
     }
   }
   co_return Internal("unknown pipeline kind");

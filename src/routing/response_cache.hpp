@@ -42,6 +42,8 @@ class ResponseCache {
   [[nodiscard]] std::string backend_name() const { return backend_->name(); }
   // False while a Redis backend's breaker is open (readiness says "degraded").
   [[nodiscard]] bool healthy() const { return !redis_ || redis_->healthy(); }
+  // The Redis client of redis.url (null without one), also used by router.shared_limits.
+  [[nodiscard]] const std::shared_ptr<store::RedisClient>& redis() const { return redis_; }
 
   struct Counters {
     std::atomic<uint64_t> hits{0}, misses{0}, bypass{0}, coalesced{0}, errors{0}, stored{0};

@@ -11,6 +11,7 @@
 #include "dialects/dialect.hpp"
 #include "routing/pipeline.hpp"
 #include "routing/pipeline_run.hpp"
+#include "routing/text_stage.hpp"
 #include "text/token_estimator.hpp"
 #include "upstream/retry_stale.hpp"
 
@@ -76,6 +77,10 @@ Result<std::shared_ptr<const Router>> Router::Create(std::shared_ptr<const Confi
   const Router* self = router.get();
   router->dispatcher_ = std::make_unique<Dispatcher>(
       config, [self](std::string_view name) { return self->FindProvider(name); });
+  // router.shared_limits: deployment windows in the Redis of redis.url (the cache's client).
+  if (config->router.shared_limits && router->cache_) {
+    router->dispatcher_->ShareLimits(router->cache_->redis());
+  }
   return std::shared_ptr<const Router>(std::move(router));
 }
 
@@ -117,6 +122,7 @@ upstream::UpstreamCall CallFrom(dialects::WireCall wire, const Target& target) {
   call.body = std::move(wire.body);
   for (auto& [k, v] : wire.headers) call.headers.Add(std::move(k), std::move(v));
   AddIdempotencyKey(target, call.headers);
+  AddTraceparent(target, call.headers);
   return call;
 }
 
@@ -164,13 +170,14 @@ Error UpstreamError(const upstream::Provider& provider, int status, std::string_
 boost::asio::awaitable<Result<ChatResponse>> Router::Chat(ChatRequest request, RequestContext ctx,
                                                           net::Headers forward,
                                                           AttemptLog* log_out) const {
-  if (const Pipeline* pipeline = config_->FindPipeline(request.model)) {
-    co_return co_await PipelineChat(*this, *pipeline, std::move(request), std::move(ctx),
-                                    std::move(forward), log_out);
-  }
-  request.stream = false;
   AttemptLog local;
   AttemptLog& log = log_out ? *log_out : local;
+  MM_CO_RETURN_IF_ERROR(ApplyTextStage(*config_, request, log));
+  if (const Pipeline* pipeline = config_->FindPipeline(request.model)) {
+    co_return co_await PipelineChat(*this, *pipeline, std::move(request), std::move(ctx),
+                                    std::move(forward), &log);
+  }
+  request.stream = false;
   // The policy reads the request's own `cache` member, before the extensions are taken.
   MM_CO_TRY(auto policy, CachePolicyFor(request, ctx, forward, log));
   MM_CO_TRY(auto own_policy, TakeImagePolicy(request));
@@ -199,7 +206,7 @@ boost::asio::awaitable<Result<ChatResponse>> Router::ChatTarget(const Target& ta
                                                                 MediaStage& media,
                                                                 const RequestContext& ctx,
                                                                 const net::Headers& forward) const {
-  MM_CO_TRY(const ChatRequest* fitted, co_await media.For(target));
+  MM_CO_TRY(const ChatRequest* fitted, co_await media.For(target, &ctx));
   // A provider that reports its access token stale (Qianfan 110/111) gets one more try with a
   // freshly exchanged token.
   co_return co_await upstream::RetryOnStaleCredentials<ChatResponse>(
@@ -216,9 +223,11 @@ boost::asio::awaitable<Result<ChatResponse>> Router::ChatOnce(const Target& targ
       provider.wire().EncodeChat(request, {target.model, false, provider.spec().api_version}));
   upstream::UpstreamCall call = CallFrom(std::move(wire), target);
   ForwardSimControls(forward, provider, call.headers);
+  UpstreamTimer waiting(target);
   MM_CO_TRY(auto resp, co_await provider.Send(std::move(call), ctx));
   NoteHeadroom(target, resp->headers());
   MM_CO_TRY(std::string body, co_await resp->ReadAll());
+  waiting.Stop();
   if (resp->status() / 100 != 2) {
     co_return UpstreamError(provider, resp->status(), body, resp->headers());
   }
@@ -316,13 +325,14 @@ boost::asio::awaitable<Result<bool>> UpstreamStream::NextPiece(std::vector<Strea
 
 boost::asio::awaitable<Result<std::unique_ptr<UpstreamStream>>> Router::OpenStream(
     ChatRequest request, RequestContext ctx, net::Headers forward, AttemptLog* log_out) const {
-  if (const Pipeline* pipeline = config_->FindPipeline(request.model)) {
-    co_return co_await PipelineStream(*this, *pipeline, std::move(request), std::move(ctx),
-                                      std::move(forward), log_out);
-  }
-  request.stream = true;
   AttemptLog local;
   AttemptLog& log = log_out ? *log_out : local;
+  MM_CO_RETURN_IF_ERROR(ApplyTextStage(*config_, request, log));
+  if (const Pipeline* pipeline = config_->FindPipeline(request.model)) {
+    co_return co_await PipelineStream(*this, *pipeline, std::move(request), std::move(ctx),
+                                      std::move(forward), &log);
+  }
+  request.stream = true;
   MM_CO_TRY(auto policy, CachePolicyFor(request, ctx, forward, log));
   MM_CO_TRY(auto own_policy, TakeImagePolicy(request));
   if (policy) {
@@ -348,7 +358,7 @@ boost::asio::awaitable<Result<std::unique_ptr<UpstreamStream>>> Router::OpenUnca
 boost::asio::awaitable<Result<std::unique_ptr<UpstreamStream>>> Router::OpenTarget(
     const Target& target, const ChatRequest& request, MediaStage& media, const RequestContext& ctx,
     const net::Headers& forward) const {
-  MM_CO_TRY(const ChatRequest* fitted, co_await media.For(target));
+  MM_CO_TRY(const ChatRequest* fitted, co_await media.For(target, &ctx));
   co_return co_await upstream::RetryOnStaleCredentials<std::unique_ptr<UpstreamStream>>(
       target.provider->signer(), [&] { return OpenOnce(target, *fitted, ctx, forward); });
 }
@@ -361,6 +371,7 @@ boost::asio::awaitable<Result<std::unique_ptr<UpstreamStream>>> Router::OpenOnce
             provider.wire().EncodeChat(request, {target.model, true, provider.spec().api_version}));
   upstream::UpstreamCall call = CallFrom(std::move(wire), target);
   ForwardSimControls(forward, provider, call.headers);
+  UpstreamTimer waiting(target);  // the head and the first piece (Prime)
   MM_CO_TRY(auto resp, co_await provider.Send(std::move(call), ctx));
   NoteHeadroom(target, resp->headers());
   if (resp->status() / 100 != 2) {
@@ -427,9 +438,11 @@ boost::asio::awaitable<Result<EmbeddingResponse>> Router::EmbedOnce(
   }
   upstream::UpstreamCall call = CallFrom(std::move(wire), target);
   ForwardSimControls(forward, provider, call.headers);
+  UpstreamTimer waiting(target);
   MM_CO_TRY(auto resp, co_await provider.Send(std::move(call), ctx));
   NoteHeadroom(target, resp->headers());
   MM_CO_TRY(std::string body, co_await resp->ReadAll());
+  waiting.Stop();
   if (resp->status() / 100 != 2) {
     co_return UpstreamError(provider, resp->status(), body, resp->headers());
   }
@@ -457,6 +470,8 @@ boost::asio::awaitable<Result<Router::RawAnswer>> Router::RawOnce(const Target& 
   const auto& provider = *target.provider;
   MM_CO_TRY(upstream::UpstreamCall call, build(target));
   AddIdempotencyKey(target, call.headers);
+  AddTraceparent(target, call.headers);
+  UpstreamTimer waiting(target);  // the head; the body is read (and timed) by the caller
   MM_CO_TRY(auto resp, co_await provider.Send(std::move(call), ctx));
   NoteHeadroom(target, resp->headers());
   if (resp->status() != 200) {

@@ -1,5 +1,7 @@
 #include "sdk/convert.hpp"
 
+#include <boost/json.hpp>
+
 #include "media/local_file.hpp"
 
 namespace modelmux::sdk {
@@ -87,6 +89,12 @@ constexpr uint64_t kMaxFileBytes = 512ull << 20;
   req.tool_choice = options.tool_choice;
   req.response_format = options.response_format;
   req.user = options.user;
+  if (options.split_sentences || !options.context.empty()) {
+    boost::json::object extensions;
+    if (options.split_sentences) extensions["split_sentences"] = true;
+    if (!options.context.empty()) extensions["context"] = options.context;
+    req.extra = boost::json::serialize(extensions);
+  }
   req.stream = stream;
   req.include_usage = stream && options.include_usage;
   return req;

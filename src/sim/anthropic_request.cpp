@@ -1,4 +1,5 @@
 #include "sim/anthropic_request.hpp"
+#include "sim/files.hpp"
 #include "sim/media_report.hpp"
 
 #include <algorithm>
@@ -104,6 +105,11 @@ Result<ParsedContent> ParseContent(const json::value& content, const std::string
               mt && mt->is_string() ? std::string_view(mt->get_string()) : std::string_view()));
         } else if (url != nullptr && url->is_string()) {
           m.media.push_back(DescribeMedia(MediaKind::kImage, url->get_string()));
+        } else if (const json::value* id = src->if_contains("file_id"); id && id->is_string()) {
+          // A file uploaded to this simulator's Files API (sim/files.hpp).
+          auto file = DescribeFileReference(MediaKind::kImage, id->get_string(), true);
+          if (!file->ok()) return file->error();
+          m.media.push_back(std::move(**file));
         }
       }
     } else if (t == "tool_use") {

@@ -93,6 +93,11 @@ Result<Controls> ReadControls(const SimOptions& options, const net::Headers& h) 
     if (*status > 599) return BadHeader("x-sim-status");
     c.status = static_cast<int>(*status);
   }
+  if (h.Has("x-sim-should-retry")) {
+    const std::string_view v = Trim(h.Get("x-sim-should-retry"));
+    if (v != "true" && v != "false") return BadHeader("x-sim-should-retry");
+    c.should_retry = v == "true";
+  }
   if (h.Has("x-sim-reset")) {
     std::string_view v = Trim(h.Get("x-sim-reset"));
     c.reset = !(v == "0" || net::IEquals(v, "false") || net::IEquals(v, "no"));

@@ -151,7 +151,10 @@ asio::awaitable<void> Simulator::HandleGemini(net::ServerRequest& request,
     parsed = ParseGeminiRequest(route.model, stream, request.body);
   }
   if (!parsed.ok()) {
-    co_await SendJson(writer, 400, JsonHeaders(0), GeminiErrorJson(400, parsed.error().message));
+    // An unknown file (sim/files.hpp) is Google's 404; everything else a 400.
+    const int status = parsed.error().kind == ErrorKind::kNotFound ? 404 : 400;
+    co_await SendJson(writer, status, JsonHeaders(0),
+                      GeminiErrorJson(status, parsed.error().message));
     co_return;
   }
   const SimRequest& req = *parsed;

@@ -1,4 +1,5 @@
 #include "sim/gemini_request.hpp"
+#include "sim/files.hpp"
 #include "sim/media_report.hpp"
 
 #include <boost/json.hpp>
@@ -79,7 +80,13 @@ Result<ParsedContent> ParseParts(const json::value* parts, const std::string& wh
       const json::object* d = file_data->if_object();
       const json::value* uri = d ? Member(*d, "file_uri", "fileUri") : nullptr;
       if (uri != nullptr && uri->is_string()) {
-        m.media.push_back(DescribeMedia(MediaKind::kImage, uri->get_string()));
+        // A file uploaded to this simulator (sim/files.hpp) is decoded like inline data.
+        if (auto file = DescribeFileReference(MediaKind::kImage, uri->get_string(), false)) {
+          if (!file->ok()) return file->error();
+          m.media.push_back(std::move(**file));
+        } else {
+          m.media.push_back(DescribeMedia(MediaKind::kImage, uri->get_string()));
+        }
       }
     } else if (const json::value* call = Member(p, "function_call", "functionCall")) {
       const json::value* name =

@@ -25,12 +25,17 @@ std::string DescribeMedia(MediaKind kind, std::string_view source, bool raw_base
   opts.lenient = true;
   auto bytes = media::Base64Decode(payload, opts);
   if (!bytes.ok()) return "[" + std::string(name) + ": invalid base64]";
-  const std::string size = std::to_string(bytes->size()) + " bytes";
+  return DescribeMediaBytes(kind, *bytes);
+}
+
+std::string DescribeMediaBytes(MediaKind kind, std::string_view bytes, std::string_view marker) {
+  std::string size = std::to_string(bytes.size()) + " bytes";
+  if (!marker.empty()) size += ", " + std::string(marker);
   const bool as_video = kind == MediaKind::kVideo ||
-                        (media::SniffImageFormat(*bytes) == media::ImageFormat::kUnknown &&
-                         media::LooksLikeVideo(*bytes));
+                        (media::SniffImageFormat(bytes) == media::ImageFormat::kUnknown &&
+                         media::LooksLikeVideo(bytes));
   if (as_video) {
-    auto info = media::ProbeVideo(*bytes);
+    auto info = media::ProbeVideo(bytes);
     if (!info.ok()) return "[video: unreadable (" + info.error().code + "), " + size + "]";
     char line[256];
     std::snprintf(line, sizeof line, "[video: %s %dx%d, %lld frames, %.1f s, %s]",
@@ -38,7 +43,7 @@ std::string DescribeMedia(MediaKind kind, std::string_view source, bool raw_base
                   static_cast<long long>(info->frames), info->duration_s, size.c_str());
     return line;
   }
-  auto info = media::ProbeImage(*bytes);
+  auto info = media::ProbeImage(bytes);
   if (!info.ok()) return "[image: unreadable (" + info.error().code + "), " + size + "]";
   std::string line = "[image: " + std::string(media::ImageFormatName(info->format)) + " " +
                      std::to_string(info->width) + "x" + std::to_string(info->height);

@@ -5,6 +5,7 @@
 //   [video: mp4 160x120, 40 frames, 4.0 s, 51234 bytes]
 //   [image: url https://example.com/cat.png]
 //   [image: unreadable (image_unreadable), 17 bytes]
+//   [image: jpeg 4000x3000, 9123456 bytes, file]      (through the file API, sim/files.hpp)
 // so tests can check exactly what reached the provider. Pure.
 
 #include <string>
@@ -18,5 +19,10 @@ enum class MediaKind { kImage, kVideo };
 // Gemini's inline_data carry it. `mime` when the wire names it separately.
 [[nodiscard]] std::string DescribeMedia(MediaKind kind, std::string_view source,
                                         bool raw_base64 = false, std::string_view mime = {});
+
+// The same line for bytes already decoded; a non-empty `marker` is appended after the byte count
+// ("[image: jpeg 800x600, 123456 bytes, file]" for media that arrived through a file API).
+[[nodiscard]] std::string DescribeMediaBytes(MediaKind kind, std::string_view bytes,
+                                             std::string_view marker = {});
 
 }  // namespace modelmux::sim

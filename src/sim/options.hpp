@@ -44,6 +44,7 @@ struct Controls {
   std::optional<int64_t> cut_after;      // x-sim-cut-after
   std::optional<int64_t> error_after;    // x-sim-error-after
   std::optional<int64_t> output_tokens;  // x-sim-output-tokens: generated reply length
+  std::optional<bool> should_retry;      // x-sim-should-retry: x-should-retry on error answers
 
   // Delay before a non-stream answer with `tokens` completion tokens.
   [[nodiscard]] std::chrono::milliseconds NonStreamDelay(int64_t tokens) const;

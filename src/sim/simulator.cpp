@@ -13,8 +13,10 @@
 #include "sim/anthropic_request.hpp"
 #include "sim/anthropic_wire.hpp"
 #include "sim/bedrock_wire.hpp"
+#include "sim/context_window.hpp"
 #include "sim/dashscope_wire.hpp"
 #include "sim/family.hpp"
+#include "sim/files.hpp"
 #include "sim/gemini_request.hpp"
 #include "sim/hunyuan_wire.hpp"
 #include "sim/ollama_wire.hpp"
@@ -79,6 +81,7 @@ void AddRetryAfter(net::Headers& h, const Controls& c, std::optional<double> fal
     h.Add("retry-after", FormatSeconds(*fallback_s));
   }
   if (c.retry_after_ms) h.Add("retry-after-ms", std::to_string(*c.retry_after_ms));
+  if (c.should_retry) h.Add("x-should-retry", *c.should_retry ? "true" : "false");
 }
 
 void AddRateHeaders(net::Headers& h, const RateDecision& d, bool anthropic) {
@@ -210,7 +213,9 @@ asio::awaitable<void> Simulator::Handle(net::ServerRequest& request, net::Respon
       (void)st;
     } else {
       stats_.CountPath(path);
-      if (IsGeminiPath(path)) {
+      if (IsFilesRequest(path, request.headers)) {
+        co_await HandleFiles(request, writer, path, stats_);
+      } else if (IsGeminiPath(path)) {
         co_await HandleGemini(request, writer, path);
       } else if (IsQianfanPath(path)) {
         co_await qianfan_.Handle(request, writer, path, options_, stats_);
@@ -302,6 +307,12 @@ Simulator::Prepared Simulator::Prepare(const net::ServerRequest& request, std::s
                                                               : Endpoint::kEmbeddings;
   auto parsed = anthropic ? ParseAnthropicRequest(endpoint, request.body)
                           : ParseRequest(endpoint, request.body, route.deployment);
+  if (!parsed.ok() && parsed.error().kind == ErrorKind::kNotFound) {  // an unknown file id
+    return immediate(404, JsonHeaders(0),
+                     anthropic ? AnthropicErrorJson("not_found_error", parsed.error().message)
+                               : ErrorJson(parsed.error().message, "invalid_request_error", "",
+                                           parsed.error().code));
+  }
   if (!parsed.ok()) return immediate(400, JsonHeaders(0), invalid_body(parsed.error()));
   Call& call = p.call;
   call.request = std::move(*parsed);
@@ -323,6 +334,13 @@ Simulator::Prepared Simulator::Prepare(const net::ServerRequest& request, std::s
     return p;
   }
   if (c.status && *c.status >= 400) return status_error(call.number, call.request.model);
+  if (auto window = SimContextWindow(call.request.model); window && answers_text) {
+    const int64_t need = call.request.prompt_tokens + call.request.max_tokens.value_or(0);
+    if (call.request.prompt_tokens > *window || need > *window) {
+      return immediate(400, JsonHeaders(call.number, anthropic),
+                       ContextLengthErrorJson(anthropic, need, *window));
+    }
+  }
   if (rate_.enabled()) {
     int64_t completion =
         answers_text ? call.request.max_tokens.value_or(call.plan.completion_tokens) : 0;

@@ -171,6 +171,31 @@ TEST(SimulatorTest, SimStatusAnswersOpenAiErrorBodies) {
   EXPECT_FALSE(w.headers.Has("retry-after"));
 }
 
+TEST(SimulatorTest, ShouldRetryHintAndContextWindows) {
+  Simulator sim({});
+  FakeWriter no = Post(sim, "/v1/chat/completions", Chat("m", "hi"),
+                       {{"x-sim-status", "500"}, {"x-sim-should-retry", "false"}});
+  EXPECT_EQ(no.status, 500);
+  EXPECT_EQ(no.headers.Get("x-should-retry"), "false");
+  FakeWriter yes = Post(sim, "/v1/chat/completions", Chat("m", "hi"),
+                        {{"x-sim-status", "400"}, {"x-sim-should-retry", "true"}});
+  EXPECT_EQ(yes.headers.Get("x-should-retry"), "true");
+  FakeWriter none = Post(sim, "/v1/chat/completions", Chat("m", "hi"), {{"x-sim-status", "500"}});
+  EXPECT_FALSE(none.headers.Has("x-should-retry"));
+  FakeWriter bad =
+      Post(sim, "/v1/chat/completions", Chat("m", "hi"), {{"x-sim-should-retry", "maybe"}});
+  EXPECT_EQ(bad.status, 400);
+
+  // "ctx<N>" in the model name: a window of N tokens, refused with the dialect's error.
+  FakeWriter fits = Post(sim, "/v1/chat/completions", Chat("echo-ctx50", "hi"));
+  EXPECT_EQ(fits.status, 200);
+  std::string long_text;
+  for (int i = 0; i < 60; ++i) long_text += "word ";
+  FakeWriter over = Post(sim, "/v1/chat/completions", Chat("echo-ctx50", long_text));
+  EXPECT_EQ(over.status, 400);
+  EXPECT_EQ(over.Json().at("error").at("code").as_string(), "context_length_exceeded");
+}
+
 TEST(SimulatorTest, BadRequestsGetOpenAi400) {
   Simulator sim({});
   FakeWriter bad_json = Post(sim, "/v1/chat/completions", "{not json");

@@ -54,6 +54,11 @@ std::vector<double> LatencyBuckets() {
           1,     2.5,    5,     10,   30,    60,   120, 300,  600};
 }
 
+std::vector<double> OverheadBuckets() {
+  return {0.000025, 0.00005, 0.0001, 0.00025, 0.0005, 0.001, 0.0025, 0.005,
+          0.01,     0.025,   0.05,   0.1,     0.25,   0.5,   1,      2.5};
+}
+
 Histogram::Histogram(const std::vector<double>* bounds)
     : bounds_(bounds), buckets_(new std::atomic<uint64_t>[bounds->size() + 1]) {
   for (size_t i = 0; i <= bounds->size(); ++i) buckets_[i] = 0;
@@ -150,6 +155,17 @@ std::string Registry::Render() const {
   for (const auto& f : counters_) f->Render(out, "counter");
   for (const auto& f : gauges_) f->Render(out, "gauge");
   for (const auto& f : histograms_) f->Render(out, "histogram");
+  return out;
+}
+
+std::vector<FamilyInfo> Registry::Families() const {
+  std::vector<FamilyInfo> out;
+  std::lock_guard lock(mu_);
+  for (const auto& f : counters_) out.push_back({f->name(), "counter", f->help(), f->labels()});
+  for (const auto& f : gauges_) out.push_back({f->name(), "gauge", f->help(), f->labels()});
+  for (const auto& f : histograms_) {
+    out.push_back({f->name(), "histogram", f->help(), f->labels()});
+  }
   return out;
 }
 

@@ -4,6 +4,7 @@
 // declares its own metrics in one place (see gateway/gateway_metrics.hpp).
 
 #include <atomic>
+#include <cmath>
 #include <cstdint>
 #include <memory>
 #include <mutex>
@@ -17,9 +18,15 @@ class Counter {
  public:
   void Inc(double v = 1) {
     // Stored as micro-units so that fractional amounts (money, seconds) stay exact enough.
-    value_.fetch_add(static_cast<int64_t>(v * 1e6), std::memory_order_relaxed);
+    // Rounded, not truncated: an amount given as micros / 1e6 comes back as exactly those micros.
+    value_.fetch_add(std::llround(v * 1e6), std::memory_order_relaxed);
   }
   [[nodiscard]] double Value() const { return value_.load(std::memory_order_relaxed) / 1e6; }
+  // For a counter mirrored from a source that keeps its own running total (e.g. a deployment
+  // set's ejection count), set at scrape time.
+  void SetTotal(double v) {
+    value_.store(static_cast<int64_t>(v * 1e6), std::memory_order_relaxed);
+  }
 
  private:
   std::atomic<int64_t> value_{0};
@@ -66,6 +73,8 @@ class Family {
   T& With(const std::vector<std::string>& values);
   void Render(std::string& out, const char* type) const;
   [[nodiscard]] const std::string& name() const { return name_; }
+  [[nodiscard]] const std::string& help() const { return help_; }
+  [[nodiscard]] const std::vector<std::string>& labels() const { return labels_; }
 
  private:
   std::string name_, help_;
@@ -82,6 +91,16 @@ using HistogramFamily = Family<Histogram>;
 
 // Latency buckets in seconds, from 1 ms to 10 min.
 [[nodiscard]] std::vector<double> LatencyBuckets();
+// Buckets for the gateway's own time per request, from 25 us to 2.5 s.
+[[nodiscard]] std::vector<double> OverheadBuckets();
+
+// What a registry holds, for documentation checks: one entry per family.
+struct FamilyInfo {
+  std::string name;
+  std::string type;  // counter, gauge, histogram
+  std::string help;
+  std::vector<std::string> labels;
+};
 
 class Registry {
  public:
@@ -91,6 +110,8 @@ class Registry {
                                 std::vector<double> bounds);
   // Prometheus text exposition format 0.0.4.
   [[nodiscard]] std::string Render() const;
+  // Every family registered so far, in registration order per type.
+  [[nodiscard]] std::vector<FamilyInfo> Families() const;
 
  private:
   mutable std::mutex mu_;

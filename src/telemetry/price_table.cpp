@@ -2,7 +2,11 @@
 
 #include <yaml-cpp/yaml.h>
 
+#include <atomic>
 #include <exception>
+#include <fstream>
+#include <set>
+#include <sstream>
 
 #if defined(MODELMUX_EMBED_kPricesYaml)
 // Defined in a file generated from data/prices.yaml by cmake/EmbedFile.cmake.
@@ -65,6 +69,8 @@ Result<TokenPrices> ParsePrices(const YAML::Node& n, const std::string& where, b
   MM_TRY(p.cached_input, OptionalPrice(n, "cached_input", where));
   MM_TRY(p.cache_write, OptionalPrice(n, "cache_write", where));
   MM_TRY(p.reasoning, OptionalPrice(n, "reasoning", where));
+  MM_TRY(p.image_input, OptionalPrice(n, "image_input", where));
+  MM_TRY(p.image_output, OptionalPrice(n, "image_output", where));
   return p;
 }
 
@@ -100,6 +106,13 @@ Result<ModelPrice> ParseEntry(const YAML::Node& n, size_t i) {
       mp.tiers.push_back(std::move(tier));
     }
   }
+  std::optional<int64_t> fee;
+  MM_TRY(fee, OptionalPrice(n, "per_request", where));
+  mp.per_request = fee.value_or(0);
+  MM_TRY(fee, OptionalPrice(n, "per_image_input", where));
+  mp.per_image_input = fee.value_or(0);
+  MM_TRY(fee, OptionalPrice(n, "per_image_output", where));
+  mp.per_image_output = fee.value_or(0);
   if (n["source"]) mp.source = n["source"].as<std::string>();
   if (n["effective"]) mp.effective = n["effective"].as<std::string>();
   return mp;
@@ -161,6 +174,56 @@ const PriceTable& PriceTable::BuiltIn() {
   return table;
 }
 
+Result<PriceTable> PriceTable::Load(const std::string& path) {
+  std::ifstream f(path, std::ios::binary);
+  if (!f) return TableError("cannot read '" + path + "'");
+  std::stringstream ss;
+  ss << f.rdbuf();
+  auto parsed = Parse(ss.str());
+  if (!parsed.ok()) return TableError(path + ": " + parsed.error().message);
+  return parsed;
+}
+
+PriceTable PriceTable::Merged(const PriceTable& base, const PriceTable& over) {
+  PriceTable out;
+  std::set<std::pair<std::string, std::string>> named;
+  for (const auto& e : over.entries_) {
+    named.emplace(e.provider, e.model);
+    out.entries_.push_back(e);
+  }
+  for (const auto& e : base.entries_) {
+    if (!named.contains({e.provider, e.model})) out.entries_.push_back(e);
+  }
+  return out;
+}
+
+namespace {
+std::atomic<std::shared_ptr<const PriceTable>>& ActiveSlot() {
+  static std::atomic<std::shared_ptr<const PriceTable>> slot;
+  return slot;
+}
+}  // namespace
+
+std::shared_ptr<const PriceTable> PriceTable::Active() {
+  auto t = ActiveSlot().load(std::memory_order_acquire);
+  if (t) return t;
+  // Not installed: the built-in table, which lives for the whole process.
+  static const std::shared_ptr<const PriceTable> built_in(&BuiltIn(), [](const PriceTable*) {});
+  return built_in;
+}
+
+void PriceTable::SetActive(std::shared_ptr<const PriceTable> table) {
+  ActiveSlot().store(std::move(table), std::memory_order_release);
+}
+
+const ModelPrice* PriceTable::Find(std::string_view provider_name, std::string_view provider_type,
+                                   std::string_view model) const {
+  if (!provider_name.empty() && provider_name != provider_type) {
+    if (const ModelPrice* p = Find(provider_name, model)) return p;
+  }
+  return Find(provider_type, model);
+}
+
 const ModelPrice* PriceTable::Find(std::string_view provider, std::string_view model) const {
   for (const auto& e : entries_) {
     if (e.provider == provider && e.model == model) return &e;
@@ -171,7 +234,7 @@ const ModelPrice* PriceTable::Find(std::string_view provider, std::string_view m
   return nullptr;
 }
 
-std::optional<Money> Cost(const ModelPrice& price, const Usage& u) {
+std::optional<Money> Cost(const ModelPrice& price, const Usage& u, const CostExtras& x) {
   if (u.prompt_tokens < 0 || u.completion_tokens < 0 || u.cache_read_tokens < 0 ||
       u.cache_write_tokens < 0 || u.reasoning_tokens < 0) {
     return std::nullopt;
@@ -185,15 +248,32 @@ std::optional<Money> Cost(const ModelPrice& price, const Usage& u) {
     if (t.cached_input) p.cached_input = t.cached_input;
     if (t.cache_write) p.cache_write = t.cache_write;
     if (t.reasoning) p.reasoning = t.reasoning;
+    if (t.image_input) p.image_input = t.image_input;
+    if (t.image_output) p.image_output = t.image_output;
   }
-  const int64_t uncached =
+  if (x.image_input_tokens < 0 || x.image_output_tokens < 0 || x.images_in < 0 ||
+      x.images_out < 0) {
+    return std::nullopt;
+  }
+  const int64_t fresh =
       std::max<int64_t>(0, u.prompt_tokens - u.cache_read_tokens - u.cache_write_tokens);
+  const int64_t image_in = std::min(x.image_input_tokens, fresh);
   const int64_t reasoning = std::min(u.reasoning_tokens, u.completion_tokens);
-  const int64_t scaled =
-      uncached * p.input + u.cache_read_tokens * p.cached_input.value_or(p.input) +
-      u.cache_write_tokens * p.cache_write.value_or(p.input) +
-      (u.completion_tokens - reasoning) * p.output + reasoning * p.reasoning.value_or(p.output);
+  const int64_t image_out = std::min(x.image_output_tokens, u.completion_tokens - reasoning);
+  const int64_t scaled = (fresh - image_in) * p.input + image_in * p.image_input.value_or(p.input) +
+                         u.cache_read_tokens * p.cached_input.value_or(p.input) +
+                         u.cache_write_tokens * p.cache_write.value_or(p.input) +
+                         (u.completion_tokens - reasoning - image_out) * p.output +
+                         reasoning * p.reasoning.value_or(p.output) +
+                         image_out * p.image_output.value_or(p.output) +
+                         (price.per_request + x.images_in * price.per_image_input +
+                          x.images_out * price.per_image_output) *
+                             kMicro;
   return Money{RoundToMicros(scaled), price.currency};
+}
+
+const char* CurrencyCode(Currency c) {
+  return c == Currency::kCny ? "CNY" : "USD";
 }
 
 std::string FormatMoney(Money m) {

@@ -11,6 +11,7 @@
 // across threads.
 
 #include <cstdint>
+#include <memory>
 #include <optional>
 #include <string>
 #include <string_view>
@@ -37,6 +38,9 @@ struct TokenPrices {
   std::optional<int64_t> cache_write;
   int64_t output = 0;
   std::optional<int64_t> reasoning;
+  // Image tokens, where the provider bills them apart from text (default: input / output).
+  std::optional<int64_t> image_input;
+  std::optional<int64_t> image_output;
 };
 
 struct PriceTier {
@@ -50,6 +54,10 @@ struct ModelPrice {
   Currency currency = Currency::kUsd;
   TokenPrices prices;
   std::vector<PriceTier> tiers;  // ascending above_prompt_tokens
+  // Flat fees in micro-units of `currency`: per call, per input image, per generated image.
+  int64_t per_request = 0;
+  int64_t per_image_input = 0;
+  int64_t per_image_output = 0;
   std::string source;
   std::string effective;  // YYYY-MM-DD
 };
@@ -62,20 +70,49 @@ class PriceTable {
   // The table compiled into the binary (parsed once, thread-safe). Empty when the build did not
   // embed data/prices.yaml (then every price is unknown).
   [[nodiscard]] static const PriceTable& BuiltIn();
+  // Reads and parses a prices file (same shape as data/prices.yaml).
+  [[nodiscard]] static Result<PriceTable> Load(const std::string& path);
+  // `over`'s entries first (they win), then `base`'s entries whose provider+model `over` does not
+  // name. Used for `telemetry.prices_file`.
+  [[nodiscard]] static PriceTable Merged(const PriceTable& base, const PriceTable& over);
+
+  // The table the gateway prices with: BuiltIn() until SetActive() installs another (start-up or
+  // configuration reload). Lock-free to read.
+  [[nodiscard]] static std::shared_ptr<const PriceTable> Active();
+  static void SetActive(std::shared_ptr<const PriceTable> table);
 
   // The entry for provider/model: an exact model match first, else the first glob that matches
   // in file order. nullptr when unknown. The pointer lives as long as the table.
   [[nodiscard]] const ModelPrice* Find(std::string_view provider, std::string_view model) const;
+  // By the configured provider name first ("dashscope-cn"), then by its type ("dashscope"): a
+  // deployment in another region or currency gets its own entries under its own name.
+  [[nodiscard]] const ModelPrice* Find(std::string_view provider_name,
+                                       std::string_view provider_type,
+                                       std::string_view model) const;
   [[nodiscard]] const std::vector<ModelPrice>& entries() const { return entries_; }
 
  private:
   std::vector<ModelPrice> entries_;
 };
 
-// Cost of one call: (prompt - cache reads - cache writes) at input, cache reads at cached_input,
-// cache writes at cache_write, (completion - reasoning) at output, reasoning at reasoning; the
-// tier is chosen by prompt_tokens. nullopt only when usage is inconsistent (negative counts).
-[[nodiscard]] std::optional<Money> Cost(const ModelPrice& price, const Usage& usage);
+// What a call used beyond Usage's token counts (media the provider bills apart).
+struct CostExtras {
+  int64_t image_input_tokens = 0;   // part of prompt_tokens, billed at image_input
+  int64_t image_output_tokens = 0;  // part of completion_tokens, billed at image_output
+  int64_t images_in = 0;            // images sent, billed at per_image_input each
+  int64_t images_out = 0;           // images generated, billed at per_image_output each
+};
+
+// Cost of one call: (prompt - cache reads - cache writes - image tokens) at input, cache reads at
+// cached_input, cache writes at cache_write, image input tokens at image_input, (completion -
+// reasoning - image output tokens) at output, reasoning at reasoning, image output tokens at
+// image_output, plus per_request and the per-image fees; the tier is chosen by prompt_tokens.
+// nullopt only when usage is inconsistent (negative counts).
+[[nodiscard]] std::optional<Money> Cost(const ModelPrice& price, const Usage& usage,
+                                        const CostExtras& extras = {});
+
+// "USD" / "CNY".
+[[nodiscard]] const char* CurrencyCode(Currency c);
 
 // "$0.000435", "¥0.01", "$0": the currency symbol and the amount with trailing zeros trimmed.
 [[nodiscard]] std::string FormatMoney(Money m);

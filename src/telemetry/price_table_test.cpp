@@ -83,6 +83,115 @@ TEST(PriceTableTest, UnknownAndFreeModels) {
   EXPECT_EQ(Cost(*glm, Usage{5000, 5000, 0, 0, 0})->micros, 0);
 }
 
+TEST(PriceTableTest, OpenAiCachedAndReasoningTokens) {
+  // OpenAI usage: prompt_tokens 2000 of which cached_tokens 1000; completion_tokens 1500 of
+  // which reasoning_tokens 1200 (billed at the output price).
+  const ModelPrice* p = Table().Find("openai", "gpt-5-mini-2025-08-07");
+  ASSERT_NE(p, nullptr);
+  // 1000 x $0.25 + 1000 x $0.025 + 1500 x $2.00 per 1M = 250 + 25 + 3000 micro-$.
+  EXPECT_EQ(Cost(*p, Usage{2000, 1500, 1000, 0, 1200})->micros, 3275);
+}
+
+TEST(PriceTableTest, DeepSeekCacheHit) {
+  // DeepSeek: prompt_cache_hit_tokens 8000 + prompt_cache_miss_tokens 2000; 2000 out.
+  const ModelPrice* p = Table().Find("deepseek", "deepseek-chat");
+  ASSERT_NE(p, nullptr);
+  // 2000 x 0.28 + 8000 x 0.028 + 2000 x 0.42 = 560 + 224 + 840 micro-$.
+  EXPECT_EQ(Cost(*p, Usage{10000, 2000, 8000, 0, 0})->micros, 1624);
+}
+
+TEST(PriceTableTest, GeminiThinkingBilledAsOutput) {
+  // Gemini: candidatesTokenCount 1000 + thoughtsTokenCount 2000 -> completion 3000.
+  const ModelPrice* p = Table().Find("gemini", "gemini-2.5-flash");
+  ASSERT_NE(p, nullptr);
+  // 1000 x 0.30 + 3000 x 2.50 = 300 + 7500 micro-$.
+  EXPECT_EQ(Cost(*p, Usage{1000, 3000, 0, 0, 2000})->micros, 7800);
+  // Gemini 3 Pro's second tier: 300000 x 4.00 + 1000 x 18.00 = 1'200'000 + 18'000.
+  const ModelPrice* g3 = Table().Find("gemini", "gemini-3-pro-preview");
+  ASSERT_NE(g3, nullptr);
+  EXPECT_EQ(Cost(*g3, Usage{300000, 1000, 0, 0, 0})->micros, 1'218'000);
+}
+
+TEST(PriceTableTest, QwenInCnyByProviderName) {
+  const PriceTable& t = Table();
+  // A provider named dashscope-cn (type dashscope) gets the CNY list price.
+  const ModelPrice* cn = t.Find("dashscope-cn", "dashscope", "qwen-plus");
+  ASSERT_NE(cn, nullptr);
+  EXPECT_EQ(cn->currency, Currency::kCny);
+  // 100000 x ¥0.8 + 30000 x ¥2 per 1M = ¥0.08 + ¥0.06.
+  auto c = Cost(*cn, Usage{100000, 30000, 0, 0, 0});
+  EXPECT_EQ(c->micros, 140000);
+  EXPECT_EQ(FormatMoney(*c), "¥0.14");
+  // Any other name falls back to the type: the international USD entry (0.40 / 1.20).
+  const ModelPrice* intl = t.Find("my-qwen", "dashscope", "qwen-plus");
+  ASSERT_NE(intl, nullptr);
+  EXPECT_EQ(intl->currency, Currency::kUsd);
+  EXPECT_EQ(Cost(*intl, Usage{100000, 30000, 0, 0, 0})->micros, 40000 + 36000);
+  // GLM-4.5 on DashScope China, second input tier (> 32K): 40000 x ¥4 + 1000 x ¥16.
+  const ModelPrice* glm = t.Find("dashscope-cn", "dashscope", "glm-4.5");
+  ASSERT_NE(glm, nullptr);
+  EXPECT_EQ(Cost(*glm, Usage{40000, 1000, 0, 0, 0}), (Money{176000, Currency::kCny}));
+  EXPECT_EQ(Cost(*glm, Usage{30000, 1000, 0, 0, 0})->micros, 90000 + 14000);
+  EXPECT_STREQ(CurrencyCode(Currency::kCny), "CNY");
+}
+
+TEST(PriceTableTest, ImageTokensAndImageFees) {
+  const ModelPrice* p = Table().Find("openai", "gpt-image-1");
+  ASSERT_NE(p, nullptr);
+  // 100 text tokens x $5 + 1000 image tokens x $10 + 4160 image output tokens x $40 per 1M.
+  CostExtras x;
+  x.image_input_tokens = 1000;
+  x.image_output_tokens = 4160;
+  EXPECT_EQ(Cost(*p, Usage{1100, 4160, 0, 0, 0}, x)->micros, 500 + 10000 + 166400);
+  // Without the split, all of it is text: 1100 x 5 + 4160 x 40.
+  EXPECT_EQ(Cost(*p, Usage{1100, 4160, 0, 0, 0})->micros, 5500 + 166400);
+  const ModelPrice* dalle = Table().Find("openai", "dall-e-3");
+  ASSERT_NE(dalle, nullptr);
+  CostExtras two;
+  two.images_out = 2;
+  EXPECT_EQ(Cost(*dalle, Usage{}, two)->micros, 80000);  // 2 x $0.04
+
+  auto t = PriceTable::Parse(R"(prices:
+  - {provider: p, model: m, input: "1", output: "2", per_request: "0.005", per_image_input: "0.001"})");
+  ASSERT_TRUE(t.ok()) << t.error().message;
+  CostExtras three;
+  three.images_in = 3;
+  // 1000 x $1 + 500 x $2 per 1M + $0.005 + 3 x $0.001 = 1000 + 1000 + 5000 + 3000 micro-$.
+  EXPECT_EQ(Cost(*t->Find("p", "m"), Usage{1000, 500, 0, 0, 0}, three)->micros, 10000);
+  EXPECT_FALSE(Cost(*t->Find("p", "m"), Usage{}, CostExtras{-1, 0, 0, 0}));
+}
+
+TEST(PriceTableTest, OverrideFileReplacesAndAdds) {
+  auto over = PriceTable::Parse(R"(prices:
+  - {provider: openai, model: "gpt-4o-mini*", input: "1", output: "1", source: negotiated, effective: 2026-11-01}
+  - {provider: sim, model: "echo", input: "2", output: "3", source: test, effective: 2026-11-01})");
+  ASSERT_TRUE(over.ok());
+  PriceTable merged = PriceTable::Merged(Table(), *over);
+  // One replaced (same provider+model), one added.
+  EXPECT_EQ(merged.entries().size(), Table().entries().size() + 1);
+  const ModelPrice* mini = merged.Find("openai", "gpt-4o-mini");
+  ASSERT_NE(mini, nullptr);
+  EXPECT_EQ(mini->source, "negotiated");
+  EXPECT_EQ(Cost(*mini, Usage{1000, 1000, 0, 0, 0})->micros, 2000);
+  // The override's exact entry beats the built-in sim "*" glob; other sim models stay free.
+  EXPECT_EQ(Cost(*merged.Find("sim", "echo"), Usage{1000, 1000, 0, 0, 0})->micros, 5000);
+  EXPECT_EQ(Cost(*merged.Find("sim", "lorem"), Usage{1000, 1000, 0, 0, 0})->micros, 0);
+  // Entries not named stay.
+  EXPECT_NE(merged.Find("anthropic", "claude-haiku-4-5"), nullptr);
+  EXPECT_FALSE(PriceTable::Load("/nonexistent/prices.yaml").ok());
+}
+
+TEST(PriceTableTest, ActiveTableCanBeSwapped) {
+  auto before = PriceTable::Active();
+  ASSERT_NE(before, nullptr);
+  auto t = PriceTable::Parse(R"(prices: [{provider: x, model: y, input: "1", output: "1"}])");
+  ASSERT_TRUE(t.ok());
+  PriceTable::SetActive(std::make_shared<const PriceTable>(std::move(t).value()));
+  EXPECT_NE(PriceTable::Active()->Find("x", "y"), nullptr);
+  PriceTable::SetActive(nullptr);  // back to the built-in table
+  EXPECT_EQ(PriceTable::Active()->Find("x", "y"), nullptr);
+}
+
 TEST(PriceTableTest, EveryEntryHasSourceAndDate) {
   ASSERT_GE(Table().entries().size(), 28u);
   for (const auto& e : Table().entries()) {

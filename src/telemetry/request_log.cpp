@@ -24,11 +24,12 @@ std::string RequestLog::Format(const RequestRecord& r) const {
   const int64_t tokens = r.usage ? r.usage->total() : 0;
   if (format_ == LogFormat::kHuman) {
     return fmt::format(
-        "[{:%Y-%m-%d %H:%M:%S}] REQUEST: model={}, prompt_len={}, tokens={}, cost={} id={}\n"
-        "[{:%Y-%m-%d %H:%M:%S}] RESPONSE: status={}, latency={:.3g}s id={}{}\n",
+        "[{:%Y-%m-%d %H:%M:%S}] REQUEST: model={}, prompt_len={}, tokens={}, cost={}, "
+        "request_id={}\n"
+        "[{:%Y-%m-%d %H:%M:%S}] RESPONSE: status={}, latency={:.3g}s{}, request_id={}\n",
         secs, r.model, r.prompt_chars, tokens, r.cost.empty() ? "unknown" : r.cost, r.request_id,
-        end, r.status, r.latency.count(), r.request_id,
-        r.error_code.empty() ? "" : ", error=" + r.error_code);
+        end, r.status, r.latency.count(), r.error_code.empty() ? "" : ", error=" + r.error_code,
+        r.request_id);
   }
   std::string line = fmt::format(
       R"({{"time":"{:%Y-%m-%dT%H:%M:%S}Z","request_id":"{}","method":"{}","path":"{}","model":"{}","provider":"{}","upstream_model":"{}","status":{},"stream":{},"latency_s":{:.6f},"prompt_len":{})",
@@ -45,6 +46,18 @@ std::string RequestLog::Format(const RequestRecord& r) const {
   line += r.cost.empty() ? R"(,"cost":null)" : fmt::format(R"(,"cost":"{}")", JsonEscape(r.cost));
   if (r.attempts > 1) line += fmt::format(R"(,"attempts":{})", r.attempts);
   if (!r.fallback.empty()) line += fmt::format(R"(,"fallback":"{}")", JsonEscape(r.fallback));
+  if (!r.key_id.empty()) line += fmt::format(R"(,"key_id":"{}")", JsonEscape(r.key_id));
+  if (!r.deployment.empty()) {
+    line += fmt::format(R"(,"deployment":"{}")", JsonEscape(r.deployment));
+  }
+  if (r.ttft) line += fmt::format(R"(,"ttft_s":{:.6f})", r.ttft->count());
+  if (!r.cache.empty()) line += fmt::format(R"(,"cache":"{}")", JsonEscape(r.cache));
+  if (!r.request_body.empty()) {
+    line += fmt::format(R"(,"request_body":"{}")", JsonEscape(r.request_body));
+  }
+  if (!r.response_body.empty()) {
+    line += fmt::format(R"(,"response_body":"{}")", JsonEscape(r.response_body));
+  }
   if (!r.error_code.empty()) {
     line += fmt::format(R"(,"error":{{"code":"{}","message":"{}"}})", JsonEscape(r.error_code),
                         JsonEscape(r.error_message));

@@ -1,8 +1,8 @@
 #pragma once
 // One record per finished request, written as a JSON line (default) or as the seed's two-line
 // human form:
-//   [2026-11-28 14:30:00] REQUEST: model=..., prompt_len=45, tokens=128, cost=$0.002
-//   [2026-11-28 14:30:02] RESPONSE: status=200, latency=1.8s
+//   [2026-11-28 14:30:00] REQUEST: model=..., prompt_len=45, tokens=128, cost=$0.002,
+//   request_id=... [2026-11-28 14:30:02] RESPONSE: status=200, latency=1.8s, request_id=...
 // Every line carries the request id. No secret ever reaches this record: it holds no headers or
 // keys, and error messages are masked by the dialects before they get here.
 
@@ -36,8 +36,16 @@ struct RequestRecord {
   std::chrono::duration<double> latency{0};
   std::string error_code;  // our code, when the request failed
   std::string error_message;
-  int attempts = 0;      // upstream attempts (0: none was made)
-  std::string fallback;  // the fallback model that answered (or failed last), if any
+  int attempts = 0;        // upstream attempts (0: none was made)
+  std::string fallback;    // the fallback model that answered (or failed last), if any
+  std::string key_id;      // the caller's virtual key id (never the key itself), if any
+  std::string deployment;  // "provider/model" that answered (or failed last)
+  std::optional<std::chrono::duration<double>> ttft;  // streams: time to the first content chunk
+  std::string cache;  // the response cache's verdict: hit | miss | bypass | ""
+  // Only with --log-bodies (telemetry.log_bodies), already passed through RedactBody()
+  // (request_log_redact.hpp): media elided, secrets redacted.
+  std::string request_body;
+  std::string response_body;
 };
 
 class RequestLog {

@@ -23,10 +23,20 @@ RequestRecord Sample() {
 TEST(RequestLogTest, HumanFormIsTheSeedsTwoLines) {
   RequestLog log(LogFormat::kHuman);
   std::string text = log.Format(Sample());
-  EXPECT_EQ(text,
-            "[2026-09-21 14:13:20] REQUEST: model=sim/echo, prompt_len=45, tokens=128, cost=$0.002 "
-            "id=req-1\n"
-            "[2026-09-21 14:13:21] RESPONSE: status=200, latency=1.8s id=req-1\n");
+  EXPECT_EQ(
+      text,
+      "[2026-09-21 14:13:20] REQUEST: model=sim/echo, prompt_len=45, tokens=128, cost=$0.002, "
+      "request_id=req-1\n"
+      "[2026-09-21 14:13:21] RESPONSE: status=200, latency=1.8s, request_id=req-1\n");
+  auto failed = Sample();
+  failed.status = 502;
+  failed.error_code = "upstream_error";
+  failed.cost.clear();
+  EXPECT_EQ(log.Format(failed),
+            "[2026-09-21 14:13:20] REQUEST: model=sim/echo, prompt_len=45, tokens=128, "
+            "cost=unknown, request_id=req-1\n"
+            "[2026-09-21 14:13:21] RESPONSE: status=502, latency=1.8s, error=upstream_error, "
+            "request_id=req-1\n");
 }
 
 TEST(RequestLogTest, JsonLineEscapesAndCarriesTheRequestId) {

@@ -2,8 +2,8 @@
 
 #include <gtest/gtest.h>
 
-#include <thread>
 #include <signal.h>
+#include <thread>
 
 #include <cerrno>
 #include <chrono>
@@ -44,9 +44,11 @@ TEST(BaseUrl, ReplacesWildcardHostWithLoopback) {
 }
 
 TEST(Process, WaitsForALineAndStops) {
+  // "oops" goes out before the listening line: the test stops the child once it saw that line,
+  // and a shell stopped before its next echo would never write it.
   auto p = Process::Start("/bin/sh", {"-c",
-                                      "echo starting; echo 'listening on 127.0.0.1:4321'; "
-                                      "echo oops >&2; exec sleep 30"});
+                                      "echo starting; echo oops >&2; "
+                                      "echo 'listening on 127.0.0.1:4321'; exec sleep 30"});
   EXPECT_GT(p->pid(), 0);
   ListenAddress a = p->WaitForListening(10s);
   EXPECT_EQ(a.host, "127.0.0.1");

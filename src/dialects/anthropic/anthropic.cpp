@@ -23,6 +23,9 @@ class Upstream final : public UpstreamDialect {
                                          ? anthropic::Capabilities::kApiVersion
                                          : std::string_view(options.api_version);
     call.headers.emplace_back("anthropic-version", std::string(version));
+    if (anthropic::ReferencesFiles(request)) {
+      call.headers.emplace_back("anthropic-beta", std::string(anthropic::kFilesApiBeta));
+    }
     call.body = std::move(body);
     return call;
   }

@@ -33,6 +33,11 @@ Result<json::object> ImageBlock(const ContentPart& part, const std::string& para
     return json::object{{"type", "image"},
                         {"source", json::object{{"type", "url"}, {"url", part.url}}}};
   }
+  // A file uploaded through the Files API by the gateway's media stage (upstream/file_upload.hpp).
+  if (part.url.starts_with(kFileIdScheme) && part.url.size() > kFileIdScheme.size()) {
+    json::object source{{"type", "file"}, {"file_id", part.url.substr(kFileIdScheme.size())}};
+    return json::object{{"type", "image"}, {"source", std::move(source)}};
+  }
   return InvalidRequest("Image URLs must be http(s) URLs or base64 data URLs.", param,
                         "invalid_image_url");
 }
@@ -204,6 +209,15 @@ Result<json::object> EncodeToolChoice(const std::string& raw) {
 }
 
 }  // namespace
+
+bool ReferencesFiles(const ChatRequest& request) {
+  for (const auto& m : request.messages) {
+    for (const auto& p : m.content) {
+      if (p.type == PartType::kImage && p.url.starts_with(kFileIdScheme)) return true;
+    }
+  }
+  return false;
+}
 
 Result<std::string> EncodeMessagesRequest(const ChatRequest& req, std::string_view upstream_model,
                                           bool stream) {

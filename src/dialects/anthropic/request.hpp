@@ -10,6 +10,13 @@
 
 namespace modelmux::dialects::anthropic {
 
+// An image part whose url is "file-id:<id>" references a file uploaded through Anthropic's Files
+// API (upstream/file_upload.hpp): source {type: file, file_id}; such a request carries the
+// `anthropic-beta: files-api-2025-04-14` header.
+inline constexpr std::string_view kFileIdScheme = "file-id:";
+inline constexpr std::string_view kFilesApiBeta = "files-api-2025-04-14";
+[[nodiscard]] bool ReferencesFiles(const ChatRequest& request);
+
 // Writes a /v1/messages body from a neutral (OpenAI-shaped) request:
 // - model = upstream_model (req.model when empty); max_tokens = req.max_tokens, else 4096;
 // - system and developer messages (wherever they are) -> top-level `system`: a string when there

@@ -1,0 +1,262 @@
+// The usage ledger, cost and logs from the built binary (docs/OBSERVABILITY.md): `modelmux serve`
+// in front of a `modelmux sim`, 10,000 mixed requests, then the ledger (read back with
+// `modelmux usage --format json`) against the gateway's own metrics, exactly, in micro-units.
+#include <gtest/gtest.h>
+
+#include <atomic>
+#include <cmath>
+#include <map>
+#include <thread>
+
+#include "gateway_it.hpp"
+
+namespace modelmux::testing {
+namespace {
+
+constexpr auto kTimeout = 30s;
+
+std::string Config(const Service& sim, std::string_view extra = {}) {
+  return "providers:\n  up: {type: openai, base_url: \"" + sim.base_url +
+         "/v1\", api_key: sk-test}\n  cn: {type: openai, base_url: \"" + sim.base_url +
+         "/v1\", api_key: sk-test}\n" + std::string(extra);
+}
+
+// A price override: everything on the provider named `cn` at CNY 1.5 / 4.5 per 1M tokens.
+constexpr std::string_view kPrices = R"(prices:
+  - {provider: cn, model: "*", currency: CNY, input: "1.5", output: "4.5", source: test, effective: 2026-11-01}
+)";
+
+std::string Body(std::string_view model, int i, bool stream, bool include_usage = true) {
+  std::string extra;
+  if (stream) {
+    extra = include_usage ? R"("stream":true,"stream_options":{"include_usage":true})"
+                          : R"("stream":true)";
+  }
+  return ChatBody(model, "question number " + std::to_string(i) + std::string(i % 7, '!'), extra);
+}
+
+// "0.000435 USD" -> 435.
+int64_t HeaderMicros(std::string_view v) {
+  const size_t space = v.find(' ');
+  std::string num(v.substr(0, space));
+  const size_t dot = num.find('.');
+  std::string whole = num.substr(0, dot),
+              frac = dot == std::string::npos ? "" : num.substr(dot + 1);
+  frac.resize(6, '0');
+  return std::stoll(whole) * 1'000'000 + std::stoll(frac);
+}
+
+// Sum of a counter's samples whose label text contains `filter`, in micro-units.
+int64_t MetricMicros(const std::string& text, std::string_view name, std::string_view filter) {
+  int64_t total = 0;
+  std::istringstream in(text);
+  for (std::string line; std::getline(in, line);) {
+    if (!line.starts_with(std::string(name) + "{") && line != name &&
+        !line.starts_with(std::string(name) + " ")) {
+      continue;
+    }
+    if (line.find(filter) == std::string::npos) continue;
+    total += std::llround(std::stod(line.substr(line.rfind(' ') + 1)) * 1e6);
+  }
+  return total;
+}
+
+json::object UsageJson(const std::vector<std::string>& ledgers,
+                       std::vector<std::string> extra = {}) {
+  std::vector<std::string> args = {"usage", "--format", "json"};
+  for (const auto& l : ledgers) {
+    args.push_back("--ledger");
+    args.push_back(l);
+  }
+  args.insert(args.end(), extra.begin(), extra.end());
+  auto p = Process::Start(ModelmuxBin(), args);
+  EXPECT_EQ(p->Wait(30s), 0) << p->Describe();
+  std::string out;
+  for (const auto& l : p->stdout_lines()) out += l;
+  json::value v = ParseJson(out);
+  EXPECT_TRUE(v.is_object()) << out;
+  return v.is_object() ? v.get_object() : json::object{};
+}
+
+int64_t CostMicros(const json::object& line, const char* currency) {
+  const auto& c = line.at("cost_micros").as_object();
+  return c.contains(currency) ? c.at(currency).to_number<int64_t>() : 0;
+}
+
+TEST(Ledger, TenThousandMixedRequestsSumToTheMetrics) {
+  TempDir dir;
+  Service sim = StartSim();
+  const std::string prices = dir.Write("prices.yaml", kPrices);
+  const std::string data = (dir.path() / "data").string();
+  Service gw =
+      StartGateway({"--config",
+                    dir.Write("c.yaml", Config(sim, "telemetry: {prices_file: \"" + prices +
+                                                        "\", ledger_retention_days: 30}\n")),
+                    "--no-access-log"},
+                   {{"MODELMUX_DATA_DIR", data}});
+
+  constexpr int kRequests = 10'000, kThreads = 8;
+  std::atomic<int> next{0}, transport_errors{0};
+  std::atomic<int> by_status[600] = {};
+  auto worker = [&] {
+    for (int i = next++; i < kRequests; i = next++) {
+      const std::string url = gw.base_url + "/v1/chat/completions";
+      int status = 0;
+      switch (i % 10) {
+        case 4:  // streamed, usage asked by the caller
+          status = HttpStream("POST", url, Body("up/gpt-4o-mini", i, true), {}, kTimeout).status;
+          break;
+        case 5:
+          status = Http("POST", url, Body("cn/qwen-plus", i, false), {}, kTimeout).status;
+          break;
+        case 6:  // streamed without include_usage: the gateway asks for it and drops the chunk
+          status =
+              HttpStream("POST", url, Body("cn/qwen-plus", i, true, false), {}, kTimeout).status;
+          break;
+        case 7:  // no price known for this model
+          status = Http("POST", url, Body("up/gpt-99", i, false), {}, kTimeout).status;
+          break;
+        case 8:  // the provider refuses it
+          status = Http("POST", url, Body("up/gpt-4o-mini", i, false), {{"x-sim-status", "400"}},
+                        kTimeout)
+                       .status;
+          break;
+        case 9:  // no such provider
+          status = Http("POST", url, Body("nope/x", i, false), {}, kTimeout).status;
+          break;
+        default:
+          status = Http("POST", url, Body("up/gpt-4o-mini", i, false), {}, kTimeout).status;
+      }
+      if (status <= 0 || status >= 600) {
+        ++transport_errors;
+      } else {
+        ++by_status[status];
+      }
+    }
+  };
+  const auto started = std::chrono::steady_clock::now();
+  std::vector<std::thread> threads;
+  for (int t = 0; t < kThreads; ++t) threads.emplace_back(worker);
+  for (auto& t : threads) t.join();
+  const double seconds =
+      std::chrono::duration<double>(std::chrono::steady_clock::now() - started).count();
+  ASSERT_EQ(transport_errors.load(), 0);
+  EXPECT_EQ(by_status[200].load(), 8000);
+  EXPECT_EQ(by_status[400].load() + by_status[404].load(), 2000);
+
+  const std::string metrics = Http("GET", gw.base_url + "/metrics", {}, {}, kTimeout).body;
+  const int64_t metric_usd = MetricMicros(metrics, "modelmux_cost_total", "currency=\"USD\"");
+  const int64_t metric_cny = MetricMicros(metrics, "modelmux_cost_total", "currency=\"CNY\"");
+  const int64_t metric_requests = MetricMicros(metrics, "modelmux_requests_total", "") / 1'000'000;
+  EXPECT_EQ(metric_requests, kRequests);
+  EXPECT_GT(metric_usd, 0);
+  EXPECT_GT(metric_cny, 0);
+
+  ASSERT_EQ(gw.process->Stop(), 0) << gw.process->Describe();  // drains and commits the ledger
+  const std::string ledger = data + "/ledger.db";
+  json::object report = UsageJson({ledger});
+  ASSERT_TRUE(report.contains("total"));
+  const json::object& total = report.at("total").as_object();
+  EXPECT_EQ(total.at("requests").to_number<int64_t>(), kRequests);
+  EXPECT_EQ(total.at("succeeded").to_number<int64_t>(), 8000);
+  EXPECT_EQ(CostMicros(total, "USD"), metric_usd);
+  EXPECT_EQ(CostMicros(total, "CNY"), metric_cny);
+  // Unknown price (gpt-99), refused (400) and unrouted (404): 3 of every 10, never zero-cost.
+  EXPECT_EQ(total.at("unpriced_requests").to_number<int64_t>(), 3000);
+
+  // Two replicas' ledgers are summed; --by provider splits the currencies by provider.
+  json::object twice = UsageJson({ledger, ledger}, {"--by", "provider"});
+  EXPECT_EQ(twice.at("total").at("requests").to_number<int64_t>(), 2 * kRequests);
+  EXPECT_EQ(CostMicros(twice.at("total").as_object(), "USD"), 2 * metric_usd);
+  std::map<std::string, json::object> groups;
+  for (const auto& g : twice.at("groups").as_array()) {
+    groups[std::string(g.at("group").as_string())] = g.as_object();
+  }
+  ASSERT_TRUE(groups.contains("cn"));
+  EXPECT_EQ(CostMicros(groups["cn"], "CNY"), 2 * metric_cny);
+  EXPECT_EQ(CostMicros(groups["cn"], "USD"), 0);
+  std::printf("[ledger] %d requests in %.1f s; USD %lld micros, CNY %lld micros\n", kRequests,
+              seconds, static_cast<long long>(metric_usd), static_cast<long long>(metric_cny));
+}
+
+TEST(Ledger, StreamedAndWholeCostTheSame) {
+  TempDir dir;
+  Service sim = StartSim();
+  const std::string data = (dir.path() / "data").string();
+  Service gw =
+      StartGateway({"--config", dir.Write("c.yaml", Config(sim))}, {{"MODELMUX_DATA_DIR", data}});
+  const std::string url = gw.base_url + "/v1/chat/completions";
+  HttpResult whole = Http("POST", url, Body("up/gpt-4o-mini", 42, false), {}, kTimeout);
+  ASSERT_EQ(whole.status, 200) << whole.body;
+  const std::string cost(whole.headers.Get("x-modelmux-cost"));
+  ASSERT_FALSE(cost.empty());
+  ASSERT_TRUE(cost.ends_with(" USD")) << cost;
+  // By hand: gpt-4o-mini at $0.15 / $0.60 per 1M tokens, rounded half up to micro-dollars.
+  const json::value usage = ParseJson(whole.body).at("usage");
+  const int64_t prompt = usage.at("prompt_tokens").to_number<int64_t>();
+  const int64_t completion = usage.at("completion_tokens").to_number<int64_t>();
+  const int64_t expected = (prompt * 150'000 + completion * 600'000 + 500'000) / 1'000'000;
+  EXPECT_EQ(HeaderMicros(cost), expected) << cost;
+
+  StreamResult streamed = HttpStream("POST", url, Body("up/gpt-4o-mini", 42, true), {}, kTimeout);
+  ASSERT_EQ(streamed.status, 200);
+  EXPECT_TRUE(streamed.headers.Get("x-modelmux-cost").empty()) << "no cost header on a stream";
+  HttpResult unknown = Http("POST", url, Body("up/gpt-99", 1, false), {}, kTimeout);
+  ASSERT_EQ(unknown.status, 200);
+  EXPECT_EQ(unknown.headers.Get("x-modelmux-cost"), "unknown");
+
+  ASSERT_EQ(gw.process->Stop(), 0);
+  json::object report = UsageJson({data + "/ledger.db"}, {"--by", "model"});
+  std::map<std::string, json::object> groups;
+  for (const auto& g : report.at("groups").as_array()) {
+    groups[std::string(g.at("group").as_string())] = g.as_object();
+  }
+  ASSERT_TRUE(groups.contains("up/gpt-4o-mini"));
+  EXPECT_EQ(groups["up/gpt-4o-mini"].at("requests").to_number<int64_t>(), 2);
+  EXPECT_EQ(CostMicros(groups["up/gpt-4o-mini"], "USD"), 2 * expected)
+      << "the streamed form must cost what the whole one did";
+  EXPECT_EQ(groups["up/gpt-4o-mini"].at("tokens").at("prompt").to_number<int64_t>(), 2 * prompt);
+  EXPECT_EQ(groups["up/gpt-99"].at("unpriced_requests").to_number<int64_t>(), 1);
+}
+
+TEST(Ledger, UsageEndpointAndRedactedJsonLogs) {
+  TempDir dir;
+  Service sim = StartSim();
+  Service gw = StartGateway({"--config", dir.Write("c.yaml", Config(sim)), "--log-bodies"},
+                            {{"MODELMUX_DATA_DIR", (dir.path() / "data").string()}});
+  const std::string canary = "sk-proj-CANARYsecret0123456789abcdef";
+  const std::string body = ChatBody("up/gpt-4o-mini", "my key is " + canary,
+                                    R"("metadata":{"api_key":"CANARY-field-value"})");
+  HttpResult r = Http("POST", gw.base_url + "/v1/chat/completions", body,
+                      {{"x-request-id", "canary-req-1"}}, kTimeout);
+  ASSERT_EQ(r.status, 200) << r.body;
+
+  HttpResult usage = Http("GET", gw.base_url + "/v1/usage?by=day&since=1d", {}, {}, kTimeout);
+  ASSERT_EQ(usage.status, 200) << usage.body;
+  json::value v = ParseJson(usage.body);
+  ASSERT_TRUE(v.is_object()) << usage.body;
+  EXPECT_EQ(v.at("group_by").as_string(), "day");
+  EXPECT_EQ(v.at("total").at("requests").to_number<int64_t>(), 1);
+  EXPECT_EQ(Http("GET", gw.base_url + "/v1/usage?by=key", {}, {}, kTimeout).status, 400);
+
+  ASSERT_EQ(gw.process->Stop(), 0);
+  int lines = 0;
+  bool saw_request = false;
+  std::istringstream in(gw.process->stderr_tail());
+  for (std::string line; std::getline(in, line);) {
+    if (line.empty() || line[0] != '{') continue;
+    ++lines;
+    EXPECT_TRUE(ParseJson(line).is_object()) << line;
+    EXPECT_EQ(line.find("CANARY"), std::string::npos) << line;
+    if (line.find("canary-req-1") != std::string::npos) {
+      saw_request = true;
+      EXPECT_NE(line.find("\"request_body\""), std::string::npos) << line;
+      EXPECT_NE(line.find("\"response_body\""), std::string::npos) << line;
+    }
+  }
+  EXPECT_GT(lines, 0);
+  EXPECT_TRUE(saw_request) << gw.process->stderr_tail();
+}
+
+}  // namespace
+}  // namespace modelmux::testing
