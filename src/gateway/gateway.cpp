@@ -833,12 +833,8 @@ awaitable<void> Gateway::KeysAdmin(Exchange& ex) {
     e.message = "virtual keys are managed with the master key; none is set (MODELMUX_MASTER_KEY)";
     co_return co_await SendError(ex, e);
   }
-  if (!Gatekeeper::HasMasterKey(ex.req, auth)) {  // Govern checked it; a key never gets here
-    Error e;
-    e.kind = ErrorKind::kAuthentication;
-    e.code = "invalid_master_key";
-    e.message = "this route needs the master key (Authorization: Bearer ...)";
-    co_return co_await SendError(ex, e);
+  if (auto denied = CheckAdminAccess(ex.req, auth.master_key)) {  // Govern checked it already
+    co_return co_await SendError(ex, *denied);
   }
   AdminCall call{ex.req.method, std::string(ex.req.path()), ex.req.body,
                  "master",      ex.ctx.request_id,          ex.req.peer.to_string()};
@@ -848,19 +844,9 @@ awaitable<void> Gateway::KeysAdmin(Exchange& ex) {
 }
 
 awaitable<void> Gateway::CacheAdmin(Exchange& ex) {
-  const auto& auth = ex.router->config().auth;
-  const std::string_view given = ex.req.headers.Get("authorization");
-  const bool allowed =
-      auth.master_key.empty() ? ex.req.peer.is_loopback() : given == "Bearer " + auth.master_key;
-  if (!allowed) {
-    Error e;
-    e.kind = auth.master_key.empty() ? ErrorKind::kPermission : ErrorKind::kAuthentication;
-    e.code = auth.master_key.empty() ? "admin_loopback_only" : "invalid_master_key";
-    e.message = auth.master_key.empty()
-                    ? "the cache admin API answers loopback callers only while no master key "
-                      "is set (MODELMUX_MASTER_KEY)"
-                    : "the cache admin API needs the master key (Authorization: Bearer ...)";
-    co_return co_await SendError(ex, e);
+  // The master key (compared in constant time), or loopback callers while none is set.
+  if (auto denied = CheckAdminAccess(ex.req, ex.router->config().auth.master_key)) {
+    co_return co_await SendError(ex, *denied);
   }
   const auto& cache = ex.router->cache();
   if (!cache) {

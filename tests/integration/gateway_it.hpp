@@ -407,6 +407,15 @@ class OneShotUpstream {
 
 // ---- services -----------------------------------------------------------------------------------
 
+// How many requests the simulator process `sim` parsed for `model` (its /sim/stats by_model).
+inline int64_t SimModelCalls(const Service& sim, std::string_view model) {
+  json::value v = ParseJson(Http("GET", sim.base_url + "/sim/stats").body);
+  const json::value* by_model = v.is_object() ? v.get_object().if_contains("by_model") : nullptr;
+  if (by_model == nullptr || !by_model->is_object()) return 0;
+  const json::value* n = by_model->get_object().if_contains(model);
+  return n != nullptr && n->is_int64() ? n->get_int64() : 0;
+}
+
 // A gateway whose `openai` provider is the simulator process `sim` (model gpt-4o-mini).
 inline Service StartGatewayOnSim(const Service& sim, std::vector<std::string> args = {}) {
   return StartGateway(std::move(args),

@@ -92,14 +92,7 @@ class Pipelines : public ::testing::Test {
                            {{"content-type", "application/json"}}),
                       false);
   }
-  static int64_t Calls(std::string_view model) {
-    json::value v = ParseJson(Http("GET", sim_->base_url + "/sim/stats").body);
-    if (!v.is_object()) return -1;
-    const json::value* by_model = v.get_object().if_contains("by_model");
-    if (by_model == nullptr || !by_model->is_object()) return 0;
-    const json::value* n = by_model->get_object().if_contains(model);
-    return n != nullptr && n->is_int64() ? n->get_int64() : 0;
-  }
+  static int64_t Calls(std::string_view model) { return SimModelCalls(*sim_, model); }
 
   static TempDir* dir_;
   static Service* sim_;

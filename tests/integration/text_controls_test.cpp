@@ -82,13 +82,7 @@ class TextControls : public ::testing::Test {
         {"model", model},
         {"messages", json::array{json::object{{"role", "user"}, {"content", text}}}}};
   }
-  static int64_t Calls(std::string_view model) {
-    json::value v = ParseJson(Http("GET", sim_->base_url + "/sim/stats").body);
-    const json::value* by_model = v.is_object() ? v.get_object().if_contains("by_model") : nullptr;
-    if (by_model == nullptr || !by_model->is_object()) return 0;
-    const json::value* n = by_model->get_object().if_contains(model);
-    return n != nullptr && n->is_int64() ? n->get_int64() : 0;
-  }
+  static int64_t Calls(std::string_view model) { return SimModelCalls(*sim_, model); }
 
   static TempDir* dir_;
   static Service* sim_;
