@@ -235,7 +235,15 @@ TEST(EmbeddingsIt, MetricsCountCallsTokensAndCost) {
     prompt += ParseJson(r.body).at("usage").at("prompt_tokens").to_number<int64_t>();
   }
   ASSERT_EQ(Http("POST", url, Body("openai/text-embedding-3-small", ""), {}, kTimeout).status, 400);
-  const std::string text = Http("GET", gw.base_url + "/metrics", {}, {}, kTimeout).body;
+  // A request is counted after its answer left (on its own event loop): wait until all three are.
+  std::string text;
+  Eventually(
+      [&] {
+        text = Http("GET", gw.base_url + "/metrics", {}, {}, kTimeout).body;
+        return Sample(text, "modelmux_requests_total", {R"(status="400")"}) == 1.0 &&
+               Sample(text, "modelmux_requests_total", {R"(status="200")"}) == 2.0;
+      },
+      5s);
   const std::vector<std::string> labels = {R"(model="openai/text-embedding-3-small")",
                                            R"(provider="openai")"};
   auto with = [&](std::string extra) {

@@ -319,22 +319,31 @@ bool Eventually(Pred pred, std::chrono::milliseconds timeout) {
 
 // ---- a one-shot fake upstream -----------------------------------------------------------------
 
+// A listening TCP socket on 127.0.0.1 with a free port (written to `port`), for the tests' own
+// fake servers. Throws std::runtime_error naming `what` when it cannot listen.
+inline int ListenOnLoopback(int backlog, uint16_t& port, const char* what) {
+  const int fd = ::socket(AF_INET, SOCK_STREAM | SOCK_CLOEXEC, 0);
+  int one = 1;
+  ::setsockopt(fd, SOL_SOCKET, SO_REUSEADDR, &one, sizeof(one));
+  sockaddr_in a{};
+  a.sin_family = AF_INET;
+  a.sin_addr.s_addr = htonl(INADDR_LOOPBACK);
+  socklen_t len = sizeof(a);
+  if (fd < 0 || ::bind(fd, reinterpret_cast<sockaddr*>(&a), sizeof(a)) != 0 ||
+      ::listen(fd, backlog) != 0 || ::getsockname(fd, reinterpret_cast<sockaddr*>(&a), &len) != 0) {
+    if (fd >= 0) ::close(fd);
+    throw std::runtime_error(std::string(what) + ": cannot listen");
+  }
+  port = ntohs(a.sin_port);
+  return fd;
+}
+
 // Listens on 127.0.0.1:0, accepts one connection, records the request (head and body, by
 // Content-Length) and answers with `response` verbatim, then closes.
 class OneShotUpstream {
  public:
   explicit OneShotUpstream(std::string response) : response_(std::move(response)) {
-    listen_fd_ = ::socket(AF_INET, SOCK_STREAM | SOCK_CLOEXEC, 0);
-    sockaddr_in a{};
-    a.sin_family = AF_INET;
-    a.sin_addr.s_addr = htonl(INADDR_LOOPBACK);
-    socklen_t len = sizeof(a);
-    if (::bind(listen_fd_, reinterpret_cast<sockaddr*>(&a), sizeof(a)) != 0 ||
-        ::listen(listen_fd_, 4) != 0 ||
-        ::getsockname(listen_fd_, reinterpret_cast<sockaddr*>(&a), &len) != 0) {
-      throw std::runtime_error("fake upstream: cannot listen");
-    }
-    port_ = ntohs(a.sin_port);
+    listen_fd_ = ListenOnLoopback(4, port_, "fake upstream");
     thread_ = std::thread([this] { Serve(); });
   }
   ~OneShotUpstream() {

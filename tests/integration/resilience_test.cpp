@@ -91,19 +91,7 @@ json::value LogLine(const Service& gw, const std::string& request_id) {
 class FakeUpstream {
  public:
   explicit FakeUpstream(std::string response) : response_(std::move(response)) {
-    listen_fd_ = ::socket(AF_INET, SOCK_STREAM | SOCK_CLOEXEC, 0);
-    int one = 1;
-    ::setsockopt(listen_fd_, SOL_SOCKET, SO_REUSEADDR, &one, sizeof(one));
-    sockaddr_in a{};
-    a.sin_family = AF_INET;
-    a.sin_addr.s_addr = htonl(INADDR_LOOPBACK);
-    socklen_t len = sizeof(a);
-    if (::bind(listen_fd_, reinterpret_cast<sockaddr*>(&a), sizeof(a)) != 0 ||
-        ::listen(listen_fd_, 16) != 0 ||
-        ::getsockname(listen_fd_, reinterpret_cast<sockaddr*>(&a), &len) != 0) {
-      throw std::runtime_error("fake upstream: cannot listen");
-    }
-    port_ = ntohs(a.sin_port);
+    listen_fd_ = ListenOnLoopback(16, port_, "fake upstream");
     thread_ = std::thread([this] { Serve(); });
   }
   ~FakeUpstream() {

@@ -22,17 +22,7 @@ constexpr std::string_view kCallerSpan = "b7ad6b7169203331";
 class OtlpReceiver {
  public:
   OtlpReceiver() {
-    listen_fd_ = ::socket(AF_INET, SOCK_STREAM | SOCK_CLOEXEC, 0);
-    sockaddr_in a{};
-    a.sin_family = AF_INET;
-    a.sin_addr.s_addr = htonl(INADDR_LOOPBACK);
-    socklen_t len = sizeof(a);
-    if (::bind(listen_fd_, reinterpret_cast<sockaddr*>(&a), sizeof(a)) != 0 ||
-        ::listen(listen_fd_, 16) != 0 ||
-        ::getsockname(listen_fd_, reinterpret_cast<sockaddr*>(&a), &len) != 0) {
-      throw std::runtime_error("otlp receiver: cannot listen");
-    }
-    port_ = ntohs(a.sin_port);
+    listen_fd_ = ListenOnLoopback(16, port_, "otlp receiver");
     thread_ = std::thread([this] { Serve(); });
   }
   ~OtlpReceiver() {
