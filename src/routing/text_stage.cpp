@@ -143,6 +143,25 @@ bool HasNonTextParts(const ChatRequest& request) {
   return false;
 }
 
+// An upper bound on the prompt's real tokens without tokenizing: every token is at least one byte
+// of text, plus a few framing tokens per message. nullopt when the request has media or tools
+// (their token costs are not bounded by bytes).
+std::optional<int64_t> PromptTokenBound(const ChatRequest& request) {
+  if (!request.tools.empty()) return std::nullopt;
+  int64_t bytes = 16;  // reply priming and slack
+  for (const auto& m : request.messages) {
+    bytes += 8 + static_cast<int64_t>(m.name.size());
+    for (const auto& p : m.content) {
+      if (p.type != PartType::kText) return std::nullopt;
+      bytes += static_cast<int64_t>(p.text.size());
+    }
+    for (const auto& tc : m.tool_calls) {
+      bytes += 8 + static_cast<int64_t>(tc.name.size() + tc.arguments.size());
+    }
+  }
+  return bytes;
+}
+
 // The upstream model name a count should use (the alias's first deployment), else the name.
 std::string CountingModel(const Config& config, std::string_view model) {
   auto resolved = ResolveModel(config, model);
@@ -285,6 +304,11 @@ Status ApplyTextStage(const Config& config, ChatRequest& request, AttemptLog& lo
   for (int hop = 0; hop < 3; ++hop) {
     const auto window = ContextWindowFor(config, request.model);
     if (!window) return OkStatus();
+    // Most requests are far below the window: no need to tokenize them to know it.
+    if (const auto bound = PromptTokenBound(request);
+        bound && *bound + request.max_tokens.value_or(0) <= *window) {
+      return OkStatus();
+    }
     const auto count = text::CountPrompt(CountingModel(config, request.model), request);
     const int64_t need = count.tokens + request.max_tokens.value_or(0);
     if (need <= *window && count.tokens < *window) return OkStatus();
