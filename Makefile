@@ -7,6 +7,7 @@
 #   make bench-cache              build, then cache hits (memory/SQLite/Redis) vs a miss and nginx
 #   make package                  build, then the .deb (CPack) in build/$(PRESET)/
 #   make bench-batch              build, then 10,000 batch lines vs Python asyncio + aiohttp
+#   make bench-media              build, then peak memory of one large-image request
 #   make tokenizer-tables         regenerate data/tokenizers/ from npm js-tiktoken (node)
 #   PRESET=debug make test        another preset (release, debug, asan-ubsan)
 
@@ -18,7 +19,7 @@ JOBS ?= $(shell nproc 2>/dev/null || echo 2)
 CTEST_JOBS ?= 2
 ARGS ?=
 
-.PHONY: all deps configure build run test examples bench bench-chaos bench-cache bench-batch format clean tokenizer-tables package
+.PHONY: all deps configure build run test examples bench bench-chaos bench-cache bench-batch bench-media format clean tokenizer-tables package
 
 all: build
 
@@ -65,6 +66,9 @@ bench-cache: build
 
 bench-batch: build
 	bash bench/batch.sh
+
+bench-media: build
+	bash bench/media_memory.sh
 
 # Regenerates data/tokenizers/ (committed) from js-tiktoken, installed from tests/e2e's lock file.
 tokenizer-tables:

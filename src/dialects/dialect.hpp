@@ -94,6 +94,13 @@ class IngressDialect {
   virtual ~IngressDialect() = default;
   [[nodiscard]] virtual std::string_view name() const = 0;
   [[nodiscard]] virtual Result<ChatRequest> DecodeRequest(std::string_view body) const = 0;
+  // The same for a body not needed afterwards: its memory is released as soon as it is parsed
+  // (left empty on success), so that large media is not held three times over.
+  [[nodiscard]] virtual Result<ChatRequest> DecodeRequestReleasing(std::string& body) const {
+    auto r = DecodeRequest(body);
+    if (r.ok()) std::string().swap(body);
+    return r;
+  }
   [[nodiscard]] virtual std::string EncodeResponse(const ChatResponse& response) const = 0;
   [[nodiscard]] virtual std::unique_ptr<StreamEncoder> NewStreamEncoder(
       const ChatRequest& request) const = 0;

@@ -52,11 +52,25 @@ struct Source {
   bool fetched = false;
 };
 
-boost::asio::awaitable<Result<Source>> LoadBytes(const ContentPart& part, bool is_video,
+// One media part being prepared: the part, its place among the request's media parts, and where
+// its URL is (in the part, or kept by `sources` while the part's own `url` is empty).
+struct PartRef {
+  ContentPart& part;
+  size_t n = 0;
+  MediaSources* sources = nullptr;
+  bool kept = false;  // the part is sent with the URL kept in `sources` (filled in later)
+
+  [[nodiscard]] bool Borrowed() const { return sources != nullptr && part.url.empty(); }
+  [[nodiscard]] std::string_view Url() const { return Borrowed() ? sources->Url(n) : part.url; }
+  // The part keeps the URL it came with: when that is kept in `sources`, its owner puts it in.
+  void KeepUrl() { kept = Borrowed(); }
+};
+
+boost::asio::awaitable<Result<Source>> LoadBytes(std::string_view url, bool is_video,
                                                  const MediaOptions& options, Fetcher* fetcher,
                                                  const std::string& param) {
   Source src;
-  if (auto data = ParseDataUrl(part.url)) {
+  if (auto data = ParseDataUrl(url)) {
     Base64DecodeOptions opts;
     opts.lenient = true;
     opts.param = param;
@@ -64,7 +78,7 @@ boost::asio::awaitable<Result<Source>> LoadBytes(const ContentPart& part, bool i
     src.from_data = true;
     co_return src;
   }
-  if (!IsHttpUrl(part.url)) {
+  if (!IsHttpUrl(url)) {
     co_return Bad(std::string(is_video ? "Video" : "Image") +
                       " URLs must be http(s) URLs or base64 data: URLs.",
                   param, is_video ? "invalid_video_url" : "invalid_image_url");
@@ -83,7 +97,7 @@ boost::asio::awaitable<Result<Source>> LoadBytes(const ContentPart& part, bool i
       return SniffImageFormat(first) != ImageFormat::kUnknown;
     };
   }
-  MM_CO_TRY(Fetched got, co_await fetcher->Fetch(part.url, std::move(fetch), param));
+  MM_CO_TRY(Fetched got, co_await fetcher->Fetch(std::string(url), std::move(fetch), param));
   src.bytes = std::move(got.body);
   src.fetched = true;
   co_return src;
@@ -98,16 +112,18 @@ ImagePolicy PolicyFor(const ContentPart& part, const ImagePolicy& base) {
 }
 
 // Fits one image part; `part.url` is replaced only when the bytes changed or were fetched.
-boost::asio::awaitable<Status> FitImage(ContentPart& part, const MediaTarget& target,
+boost::asio::awaitable<Status> FitImage(PartRef& ref, const MediaTarget& target,
                                         const MediaOptions& options, Fetcher* fetcher,
                                         const std::string& param, MediaReport& report) {
+  ContentPart& part = ref.part;
   ++report.images;
-  const bool keep_url = IsHttpUrl(part.url) && target.fetches_image_urls && !options.always_fetch;
+  const bool keep_url = IsHttpUrl(ref.Url()) && target.fetches_image_urls && !options.always_fetch;
   if (keep_url) {
+    if (ref.Borrowed()) part.url = std::string(ref.Url());
     ++report.passed_urls;
     co_return OkStatus();
   }
-  MM_CO_TRY(Source src, co_await LoadBytes(part, false, options, fetcher, param));
+  MM_CO_TRY(Source src, co_await LoadBytes(ref.Url(), false, options, fetcher, param));
   if (src.fetched) ++report.fetched;
   report.bytes_before += src.bytes.size();
   const ImagePolicy policy = PolicyFor(part, options.policy);
@@ -121,9 +137,15 @@ boost::asio::awaitable<Status> FitImage(ContentPart& part, const MediaTarget& ta
     // corrected, in place); a fetched one is inlined.
     if (src.fetched) {
       part.url = MakeDataUrl(part.mime_type, src.bytes);
-    } else if (auto d = ParseDataUrl(part.url); d && d->mime != part.mime_type) {
-      const size_t head = static_cast<size_t>(d->payload.data() - part.url.data());
-      part.url.replace(0, head, "data:" + part.mime_type + ";base64,");
+    } else if (auto d = ParseDataUrl(ref.Url()); d && d->mime != part.mime_type) {
+      if (ref.Borrowed()) {
+        part.url = "data:" + part.mime_type + ";base64," + std::string(d->payload);
+      } else {
+        const size_t head = static_cast<size_t>(d->payload.data() - part.url.data());
+        part.url.replace(0, head, "data:" + part.mime_type + ";base64,");
+      }
+    } else {
+      ref.KeepUrl();
     }
     co_return OkStatus();
   }
@@ -135,14 +157,16 @@ boost::asio::awaitable<Status> FitImage(ContentPart& part, const MediaTarget& ta
 }
 
 // A video for a provider that takes video: checked, sent inline or by URL.
-boost::asio::awaitable<Status> KeepVideo(ContentPart& part, const MediaTarget& target,
+boost::asio::awaitable<Status> KeepVideo(PartRef& ref, const MediaTarget& target,
                                          const MediaOptions& options, Fetcher* fetcher,
                                          const std::string& param, MediaReport& report) {
-  if (IsHttpUrl(part.url) && target.fetches_video_urls && !options.always_fetch) {
+  ContentPart& part = ref.part;
+  if (IsHttpUrl(ref.Url()) && target.fetches_video_urls && !options.always_fetch) {
+    if (ref.Borrowed()) part.url = std::string(ref.Url());
     ++report.passed_urls;
     co_return OkStatus();
   }
-  MM_CO_TRY(Source src, co_await LoadBytes(part, true, options, fetcher, param));
+  MM_CO_TRY(Source src, co_await LoadBytes(ref.Url(), true, options, fetcher, param));
   if (src.fetched) ++report.fetched;
   report.bytes_before += src.bytes.size();
   MM_CO_TRY(VideoInfo info,
@@ -158,19 +182,22 @@ boost::asio::awaitable<Status> KeepVideo(ContentPart& part, const MediaTarget& t
   }
   report.bytes_after += src.bytes.size();
   part.mime_type = info.mime;
-  if (src.fetched || part.mime_type != ParseDataUrl(part.url).value_or(DataUrl{}).mime) {
+  if (src.fetched || part.mime_type != ParseDataUrl(ref.Url()).value_or(DataUrl{}).mime) {
     part.url = MakeDataUrl(part.mime_type, src.bytes);
+  } else {
+    ref.KeepUrl();
   }
   co_return OkStatus();
 }
 
 // A video for a provider without video input: frames, each labelled with its time.
-boost::asio::awaitable<Result<std::vector<ContentPart>>> VideoFrames(const ContentPart& part,
+boost::asio::awaitable<Result<std::vector<ContentPart>>> VideoFrames(const PartRef& ref,
                                                                      const MediaOptions& options,
                                                                      Fetcher* fetcher,
                                                                      const std::string& param,
                                                                      MediaReport& report) {
-  MM_CO_TRY(Source src, co_await LoadBytes(part, true, options, fetcher, param));
+  const ContentPart& part = ref.part;
+  MM_CO_TRY(Source src, co_await LoadBytes(ref.Url(), true, options, fetcher, param));
   if (src.fetched) ++report.fetched;
   report.bytes_before += src.bytes.size();
   auto sampled = co_await OffLoop<Result<SampledVideo>>(
@@ -284,8 +311,9 @@ bool HasMedia(const ChatRequest& request) {
 boost::asio::awaitable<Result<MediaReport>> PrepareMedia(ChatRequest& request,
                                                          const MediaTarget& target,
                                                          const MediaOptions& options,
-                                                         Fetcher* fetcher) {
+                                                         Fetcher* fetcher, MediaSources* sources) {
   MediaReport report;
+  size_t n = 0;  // media parts so far
   for (size_t i = 0; i < request.messages.size(); ++i) {
     Message& m = request.messages[i];
     bool has_media = false;
@@ -295,21 +323,26 @@ boost::asio::awaitable<Result<MediaReport>> PrepareMedia(ChatRequest& request,
     if (!has_media) continue;
     std::vector<ContentPart> out;
     out.reserve(m.content.size());
+    std::vector<std::pair<size_t, size_t>> kept;  // (media part, index in `out`)
     for (size_t j = 0; j < m.content.size(); ++j) {
       ContentPart& part = m.content[j];
       if (part.type == PartType::kImage) {
         const std::string param = PartParam(i, j, "image_url");
-        MM_CO_RETURN_IF_ERROR(co_await FitImage(part, target, options, fetcher, param, report));
+        PartRef ref{part, n++, sources};
+        MM_CO_RETURN_IF_ERROR(co_await FitImage(ref, target, options, fetcher, param, report));
+        if (ref.kept) kept.emplace_back(ref.n, out.size());
         out.push_back(std::move(part));
       } else if (part.type == PartType::kVideo) {
         ++report.videos;
         const std::string param = PartParam(i, j, "video_url");
+        PartRef ref{part, n++, sources};
         if (target.native_video) {
-          MM_CO_RETURN_IF_ERROR(co_await KeepVideo(part, target, options, fetcher, param, report));
+          MM_CO_RETURN_IF_ERROR(co_await KeepVideo(ref, target, options, fetcher, param, report));
+          if (ref.kept) kept.emplace_back(ref.n, out.size());
           out.push_back(std::move(part));
         } else {
           MM_CO_TRY(std::vector<ContentPart> frames,
-                    co_await VideoFrames(part, options, fetcher, param, report));
+                    co_await VideoFrames(ref, options, fetcher, param, report));
           for (auto& f : frames) out.push_back(std::move(f));
         }
       } else {
@@ -318,6 +351,8 @@ boost::asio::awaitable<Result<MediaReport>> PrepareMedia(ChatRequest& request,
     }
     m.content = std::move(out);
     m.content_is_string = false;
+    // The parts are in their final place now: say which take their original URL.
+    for (const auto& [media_index, k] : kept) sources->Keep(media_index, m.content[k].url);
   }
   if (target.limits.max_images > 0 && report.images > target.limits.max_images) {
     co_return Bad("The request has " + std::to_string(report.images) +

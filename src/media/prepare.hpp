@@ -63,14 +63,31 @@ struct MediaReport {
 // True when some message has an image or video part.
 [[nodiscard]] bool HasMedia(const ChatRequest& request);
 
+// Where the URLs of a request's media parts are kept while it is prepared, when not in the parts
+// themselves. A request fitted for several providers keeps one copy of each original (see
+// routing/media_stage.hpp): the request given to PrepareMedia then has its data: media parts
+// with an empty `url`, and the n-th media part (image or video, request order) reads it here.
+class MediaSources {
+ public:
+  virtual ~MediaSources() = default;
+  // The URL of the n-th media part.
+  [[nodiscard]] virtual std::string_view Url(size_t n) const = 0;
+  // The n-th media part is sent as it came: `at` (the part's `url` in the prepared request, left
+  // empty) is to receive the original URL. Called after the part is in its final place; the
+  // owner fills `at` once PrepareMedia has succeeded (moving the original in when it can).
+  virtual void Keep(size_t n, std::string& at) = 0;
+};
+
 // Rewrites the request's image and video parts for `target`. `fetcher` may be null when URLs
 // must not be fetched (a URL the provider cannot take is then refused). Errors name the part
 // ("messages[0].content[1].image_url"): kInvalidRequest (unreadable, unsupported, too many
 // images, forbidden URL), kPayloadTooLarge (a download over the cap), kTimeout (a download).
+// `sources` (may be null) holds the URLs of media parts whose `url` is empty (see above).
 boost::asio::awaitable<Result<MediaReport>> PrepareMedia(ChatRequest& request,
                                                          const MediaTarget& target,
                                                          const MediaOptions& options,
-                                                         Fetcher* fetcher);
+                                                         Fetcher* fetcher,
+                                                         MediaSources* sources = nullptr);
 
 // "data:<mime>;base64,<payload>" -> (mime, payload view). nullopt for anything else.
 struct DataUrl {

@@ -170,11 +170,68 @@ media::MediaOptions MediaOptionsFrom(const MediaConfig& m, media::ImagePolicy po
   return o;
 }
 
-MediaStage::MediaStage(const Config& config, const ChatRequest& request, media::ImagePolicy policy)
+MediaStage::MediaStage(const Config& config, ChatRequest& request, media::ImagePolicy policy)
     : config_(config),
       request_(request),
       options_(MediaOptionsFrom(config.media, std::move(policy))),
-      active_(media::HasMedia(request)) {}
+      active_(media::HasMedia(request)) {
+  if (!active_) return;
+  for (Message& m : request_.messages) {
+    for (ContentPart& p : m.content) {
+      if (p.type != PartType::kImage && p.type != PartType::kVideo) continue;
+      Slot& slot = slots_.emplace_back();
+      slot.home = &p.url;
+      if (p.url.starts_with("data:")) {
+        slot.url = std::move(p.url);
+        p.url.clear();
+      }
+    }
+  }
+}
+
+MediaStage::~MediaStage() {
+  for (Slot& slot : slots_) {
+    if (slot.lent != nullptr) {
+      *slot.home = std::move(*slot.lent);
+    } else if (!slot.url.empty()) {
+      *slot.home = std::move(slot.url);
+    }
+  }
+}
+
+// The originals while one request is prepared (media/prepare.hpp, MediaSources).
+class MediaStage::Sources final : public media::MediaSources {
+ public:
+  explicit Sources(std::vector<Slot>& slots) : slots_(slots) {}
+
+  std::string_view Url(size_t n) const override {
+    if (n >= slots_.size()) return {};
+    const Slot& slot = slots_[n];
+    return slot.lent != nullptr ? std::string_view(*slot.lent) : std::string_view(slot.url);
+  }
+  void Keep(size_t n, std::string& at) override {
+    if (n < slots_.size()) kept_.emplace_back(n, &at);
+  }
+  // After PrepareMedia succeeded: the parts sent as they came get their URL.
+  void Fill() {
+    for (auto [n, at] : kept_) {
+      Slot& slot = slots_[n];
+      if (slot.lent == nullptr) {
+        // The first provider that sends it as it came takes the original itself.
+        *at = std::move(slot.url);
+        slot.url.clear();
+        slot.lent = at;
+      } else {
+        *at = *slot.lent;  // a second provider type sending it unchanged: its own copy
+      }
+    }
+    kept_.clear();
+  }
+
+ private:
+  std::vector<Slot>& slots_;
+  std::vector<std::pair<size_t, std::string*>> kept_;
+};
 
 boost::asio::awaitable<Result<const ChatRequest*>> MediaStage::For(const Target& target,
                                                                    const RequestContext* ctx) {
@@ -200,8 +257,10 @@ boost::asio::awaitable<Result<const ChatRequest*>> MediaStage::For(const Target&
         upstream::SupportsFileUpload(*target.provider)) {
       media_target.max_inline_video_bytes = 2ull << 30;  // Gemini's limit per file
     }
+    Sources sources(slots_);
     auto report = co_await media::PrepareMedia(prepared->request, media_target, options_,
-                                               fetcher ? &*fetcher : nullptr);
+                                               fetcher ? &*fetcher : nullptr, &sources);
+    if (report.ok()) sources.Fill();
     if (!report.ok()) co_return AsRequestError(std::move(report).error());
     prepared->report = std::move(report).value();
     prepared_.push_back(std::move(prepared));

@@ -10,6 +10,11 @@
 // provider's per-request limit -- is uploaded through the provider's file API
 // (upstream/file_upload.hpp) once per provider and credential, and the part then carries the
 // reference. The rewritten request is kept per provider, so retries reuse the reference.
+//
+// Memory (docs/MULTIMODAL.md, "Memory"): the stage moves the request's data: URLs out of it for
+// its lifetime and gives them back when it ends, so that fitting the request for a provider
+// copies no media; a part sent as it came takes the original itself (moved, not copied) into the
+// first provider's request that keeps it. The request must not be read elsewhere meanwhile.
 
 #include <boost/asio/awaitable.hpp>
 #include <memory>
@@ -55,7 +60,10 @@ std::string TakeExtensions(ChatRequest& request);
 
 class MediaStage {
  public:
-  MediaStage(const Config& config, const ChatRequest& request, media::ImagePolicy policy);
+  MediaStage(const Config& config, ChatRequest& request, media::ImagePolicy policy);
+  ~MediaStage();
+  MediaStage(const MediaStage&) = delete;
+  MediaStage& operator=(const MediaStage&) = delete;
 
   // True when the request has image or video parts (otherwise For() returns the request).
   [[nodiscard]] bool active() const { return active_; }
@@ -84,8 +92,17 @@ class MediaStage {
   boost::asio::awaitable<Result<const ChatRequest*>> WithUploads(const Target& target,
                                                                  Prepared& prepared,
                                                                  const RequestContext* ctx);
+  // One media part of the request: its own `url`, and where the original is meanwhile.
+  struct Slot {
+    std::string* home = nullptr;  // the part's url in the request
+    std::string url;              // the original data: URL while the stage holds it
+    std::string* lent = nullptr;  // ...or the prepared request's part it was moved into
+  };
+  class Sources;
+
   const Config& config_;
-  const ChatRequest& request_;
+  ChatRequest& request_;
+  std::vector<Slot> slots_;
   media::MediaOptions options_;
   bool active_ = false;
   std::vector<std::unique_ptr<Prepared>> prepared_;

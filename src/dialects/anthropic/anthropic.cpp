@@ -50,6 +50,9 @@ class Ingress final : public IngressDialect {
   Result<ChatRequest> DecodeRequest(std::string_view body) const override {
     return anthropic::DecodeMessagesRequest(body);
   }
+  Result<ChatRequest> DecodeRequestReleasing(std::string& body) const override {
+    return anthropic::DecodeMessagesRequestReleasing(body);
+  }
 
   std::string EncodeResponse(const ChatResponse& response) const override {
     return anthropic::EncodeMessagesResponse(response);

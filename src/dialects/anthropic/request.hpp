@@ -62,5 +62,8 @@ inline constexpr std::string_view kFilesApiBeta = "files-api-2025-04-14";
 // tool_result is_error are not represented and are lost.
 // Errors: kInvalidRequest, param as Anthropic's path ("messages.0.content.1.source"), no code.
 [[nodiscard]] Result<ChatRequest> DecodeMessagesRequest(std::string_view body);
+// The same for a body not needed afterwards: released once parsed (openai/request.hpp,
+// DecodeChatRequestReleasing).
+[[nodiscard]] Result<ChatRequest> DecodeMessagesRequestReleasing(std::string& body);
 
 }  // namespace modelmux::dialects::anthropic

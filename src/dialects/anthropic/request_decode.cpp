@@ -242,14 +242,33 @@ Result<double> UnitNumber(const json::value& v, const std::string& param) {
   return *n;
 }
 
+Result<ChatRequest> DecodeParsed(const json::object& o);
+
+Status CheckParsed(const std::optional<json::value>& parsed) {
+  if (!parsed || !parsed->is_object()) {
+    return InvalidRequest("The request body is not valid JSON.", "", "invalid_json");
+  }
+  return OkStatus();
+}
+
 }  // namespace
 
 Result<ChatRequest> DecodeMessagesRequest(std::string_view body) {
   auto parsed = Parse(body);
-  if (!parsed || !parsed->is_object()) {
-    return InvalidRequest("The request body is not valid JSON.", "", "invalid_json");
-  }
-  const json::object& o = parsed->get_object();
+  MM_RETURN_IF_ERROR(CheckParsed(parsed));
+  return DecodeParsed(parsed->get_object());
+}
+
+Result<ChatRequest> DecodeMessagesRequestReleasing(std::string& body) {
+  auto parsed = Parse(body);
+  MM_RETURN_IF_ERROR(CheckParsed(parsed));
+  std::string().swap(body);
+  return DecodeParsed(parsed->get_object());
+}
+
+namespace {
+
+Result<ChatRequest> DecodeParsed(const json::object& o) {
   ChatRequest req;
   json::object extra;
 
@@ -313,5 +332,7 @@ Result<ChatRequest> DecodeMessagesRequest(std::string_view body) {
   if (!extra.empty()) req.extra = json::serialize(extra);
   return req;
 }
+
+}  // namespace
 
 }  // namespace modelmux::dialects::anthropic

@@ -117,6 +117,9 @@ class OpenAiIngressImpl final : public IngressDialect {
   Result<ChatRequest> DecodeRequest(std::string_view body) const override {
     return openai::DecodeChatRequest(body);
   }
+  Result<ChatRequest> DecodeRequestReleasing(std::string& body) const override {
+    return openai::DecodeChatRequestReleasing(body);
+  }
   std::string EncodeResponse(const ChatResponse& response) const override {
     return openai::EncodeChatResponse(response);
   }

@@ -245,10 +245,24 @@ Result<json::value> ParseObject(std::string_view body) {
   return v;
 }
 
+Result<ChatRequest> DecodeParsedChatRequest(const json::value& v);
+
 }  // namespace
 
 Result<ChatRequest> DecodeChatRequest(std::string_view body) {
   MM_TRY(json::value v, ParseObject(body));
+  return DecodeParsedChatRequest(v);
+}
+
+Result<ChatRequest> DecodeChatRequestReleasing(std::string& body) {
+  MM_TRY(json::value v, ParseObject(body));
+  std::string().swap(body);
+  return DecodeParsedChatRequest(v);
+}
+
+namespace {
+
+Result<ChatRequest> DecodeParsedChatRequest(const json::value& v) {
   if (auto e = CheckTopLevel(v)) return *e;
   const json::object& o = v.get_object();
   ChatRequest req;
@@ -282,6 +296,8 @@ Result<ChatRequest> DecodeChatRequest(std::string_view body) {
   if (!extra.empty()) req.extra = ToText(extra);
   return req;
 }
+
+}  // namespace
 
 Result<ChatRequest> DecodeCompletionRequest(std::string_view body) {
   MM_TRY(json::value v, ParseObject(body));

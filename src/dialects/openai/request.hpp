@@ -17,6 +17,10 @@ namespace modelmux::dialects::openai {
 // Errors: kInvalidRequest with param (e.g. "messages[1].content[0].type") and an OpenAI code
 // (invalid_json, missing_required_parameter, invalid_type, invalid_value, empty_array, ...).
 [[nodiscard]] Result<ChatRequest> DecodeChatRequest(std::string_view body);
+// The same for a body that is not needed afterwards: its memory is released (it is left empty) as
+// soon as the JSON is parsed, before the request is built, so that a body with megabytes of media
+// is held at most twice at a time (docs/MULTIMODAL.md, "Memory"). On a parse error it is kept.
+[[nodiscard]] Result<ChatRequest> DecodeChatRequestReleasing(std::string& body);
 
 // Decodes a legacy /v1/completions body: `prompt` (a string, or an array of one string) becomes
 // one user message; `max_tokens` defaults to 16; `echo`, `suffix`, `logprobs`, `best_of` and any
