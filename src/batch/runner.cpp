@@ -27,6 +27,9 @@ const telemetry::ModelPrice* PriceForDeployment(const routing::Router& router,
 
 namespace {
 
+// Rounds a line waits for its key's rate window (LineGate) before it fails as rate limited.
+constexpr int kGateWaits = 100'000;
+
 resilience::RateLimits LimitsOf(const RunOptions& o) {
   resilience::RateLimits l;
   l.rpm = o.rpm;
@@ -185,8 +188,25 @@ asio::awaitable<Outcome> Runner::Execute(WorkItem item) {
   const milliseconds timeout = options_.request_timeout.count() > 0
                                    ? options_.request_timeout
                                    : router_->config().router.timeout;
-  for (int round = 0;; ++round) {
+  int gate_waits = 0;
+  for (int round = 0;;) {
     co_await WaitUntil(pause_until_);
+    std::optional<govern::Admission> admission;
+    if (options_.gate) {
+      auto admitted = co_await options_.gate->Admit(item);
+      if (!admitted.ok()) {
+        Error refusal = std::move(admitted).error();
+        if (refusal.kind == ErrorKind::kRateLimited && gate_waits++ < kGateWaits && !cancelled_) {
+          ++builder_.progress().rate_limited;
+          co_await WaitUntil(Clock::now() + refusal.retry_after.value_or(options_.default_pause));
+          continue;
+        }
+        o.error = std::move(refusal);
+        co_await options_.gate->Finish(std::nullopt, o);  // recorded as a refused call
+        co_return o;
+      }
+      admission = std::move(admitted).value();
+    }
     if (limiter_.limited()) {
       const auto ticket = limiter_.Reserve(reserve, Clock::now());
       milliseconds wait = ticket.wait;
@@ -230,11 +250,17 @@ asio::awaitable<Outcome> Runner::Execute(WorkItem item) {
     o.cache_hit = log.cache == "hit";
     o.attempts += log.attempts;
     if (limiter_.limited()) limiter_.Settle(reserve, o.usage ? o.usage->total() : 0);
+    if (options_.gate) {
+      o.error = error;  // what Finish records
+      co_await options_.gate->Finish(std::move(admission), o);
+      o.error.reset();
+    }
     if (error && error->kind == ErrorKind::kRateLimited && round < options_.rate_limit_retries &&
         !cancelled_) {
       ++builder_.progress().rate_limited;
       pause_until_ =
           std::max(pause_until_, now + error->retry_after.value_or(options_.default_pause));
+      ++round;
       continue;
     }
     o.error = std::move(error);

@@ -26,6 +26,7 @@
 #include "batch/item.hpp"
 #include "batch/output.hpp"
 #include "batch/report.hpp"
+#include "govern/limiter.hpp"
 #include "net/headers.hpp"
 #include "resilience/rate_limiter.hpp"
 #include "routing/router.hpp"
@@ -49,6 +50,23 @@ class ResultSink {
   virtual Status Flush() = 0;
 };
 
+// Admission of each line by an outside authority: the gateway's Batch API holds a job's lines to
+// the rate windows and budgets of the key that created it, as it does that key's direct calls
+// (gateway/batch_gate.hpp). Called on the runner's executor.
+class LineGate {
+ public:
+  virtual ~LineGate() = default;
+  // Before each call of a line. A refusal of kind kRateLimited (with retry_after) pauses the line
+  // and tries again; any other refusal (a budget spent, a model not allowed) fails the line with
+  // that error, and nothing is sent upstream. nullopt: admitted with nothing to settle.
+  virtual boost::asio::awaitable<Result<std::optional<govern::Admission>>> Admit(
+      const WorkItem& item) = 0;
+  // After the call (or a refusal of Admit): settles (served) or releases the admission, and
+  // records the call.
+  virtual boost::asio::awaitable<void> Finish(std::optional<govern::Admission> admission,
+                                              const Outcome& outcome) = 0;
+};
+
 struct RunOptions {
   size_t concurrency = 64;
   uint64_t rpm = 0, tpm = 0;  // 0: no client-side limit
@@ -61,6 +79,7 @@ struct RunOptions {
   std::chrono::milliseconds request_timeout{0};  // 0: the config's router.timeout
   int64_t default_output_tokens = 256;  // the TPM reservation of a request without max_tokens
   net::Headers forward;                 // e.g. x-sim-* controls (tests, benchmarks)
+  std::shared_ptr<LineGate> gate;       // null: every line is admitted
 };
 
 using ProgressFn = std::function<void(const Progress&)>;

@@ -118,6 +118,8 @@ struct KeysArgs {
   std::vector<std::string> models, tasks, ip_allowlist, tags;
   std::optional<int64_t> max_tokens, rpm, tpm, expires_in;
   std::optional<std::string> budget_daily, budget_monthly, budget_total, currency;
+  std::optional<int64_t> default_max_tokens;  // --default-max-tokens
+  std::optional<std::string> context;         // --context TEXT | @FILE ("" clears it)
 };
 void AddKeysFlags(CLI::App& cmd, KeysArgs& args);
 int RunKeys(const KeysArgs& args);

@@ -8,6 +8,7 @@
 #include <cstdio>
 #include <cstdlib>
 #include <fstream>
+#include <iterator>
 #include <sstream>
 
 #include "cli/commands.hpp"
@@ -50,7 +51,19 @@ json::value Amount(const std::string& text) {
   return json::value(text);  // the gateway parses decimal text exactly
 }
 
-json::object Attributes(const KeysArgs& a) {
+// --context TEXT, or @FILE for a file's contents; "" clears the key's context (null).
+Result<std::optional<std::string>> ContextArg(const KeysArgs& a) {
+  if (!a.context) return std::optional<std::string>();
+  std::string text = *a.context;
+  if (!text.empty() && text.front() == '@') {
+    std::ifstream in(text.substr(1), std::ios::binary);
+    if (!in) return InvalidRequest("cannot read " + text.substr(1), "context");
+    text.assign(std::istreambuf_iterator<char>(in), std::istreambuf_iterator<char>());
+  }
+  return std::optional<std::string>(std::move(text));
+}
+
+json::object Attributes(const KeysArgs& a, const std::optional<std::string>& context) {
   json::object o;
   auto strings = [](const std::vector<std::string>& v) {
     json::array arr;
@@ -63,6 +76,8 @@ json::object Attributes(const KeysArgs& a) {
   if (!a.ip_allowlist.empty()) o["ip_allowlist"] = strings(a.ip_allowlist);
   if (!a.tags.empty()) o["tags"] = strings(a.tags);
   if (a.max_tokens) o["max_tokens"] = *a.max_tokens;
+  if (a.default_max_tokens) o["default_max_tokens"] = *a.default_max_tokens;
+  if (context) o["context"] = context->empty() ? json::value(nullptr) : json::value(*context);
   if (a.rpm) o["rpm"] = *a.rpm;
   if (a.tpm) o["tpm"] = *a.tpm;
   if (a.expires_in) o["expires_in"] = *a.expires_in;
@@ -88,7 +103,12 @@ void AddKeysFlags(CLI::App& cmd, KeysArgs& a) {
   cmd.add_option("--task", a.tasks,
                  "Allowed task: text vision video embeddings batch usage-read (repeat; "
                  "default text)");
-  cmd.add_option("--max-tokens", a.max_tokens, "Cap on a request's max_tokens");
+  cmd.add_option("--max-tokens", a.max_tokens,
+                 "Cap on a request's max_tokens (a request above it is clamped)");
+  cmd.add_option("--default-max-tokens", a.default_max_tokens,
+                 "max_tokens for a request that sets none (at most the cap)");
+  cmd.add_option("--context", a.context,
+                 "Domain context added to every chat request: TEXT or @FILE (\"\" clears it)");
   cmd.add_option("--rpm", a.rpm, "Requests per minute (0: no limit)");
   cmd.add_option("--tpm", a.tpm, "Tokens per minute (0: no limit)");
   cmd.add_option("--budget-daily", a.budget_daily, "Spending cap per UTC day, e.g. 0.50");
@@ -124,7 +144,9 @@ int RunKeys(const KeysArgs& a) {
   if (a.action == "create" || a.action == "update") {
     req.method = a.action == "create" ? "POST" : "PATCH";
     req.headers.Add("content-type", "application/json");
-    req.body = json::serialize(Attributes(a));
+    auto context = ContextArg(a);
+    if (!context.ok()) return Fail(context.error());
+    req.body = json::serialize(Attributes(a, *context));
   } else if (a.action == "revoke") {
     req.method = "DELETE";
   } else {

@@ -9,8 +9,10 @@
 #include <cstdio>
 #include <cstdlib>
 
+#include "batch/service.hpp"
 #include "cli/commands.hpp"
 #include "gateway/admission.hpp"
+#include "gateway/batch_gate.hpp"
 #include "gateway/gateway.hpp"
 #include "telemetry/price_table.hpp"
 
@@ -109,6 +111,27 @@ int RunServe(const ServeArgs& args) {
   auto gatekeeper = gateway::Gatekeeper::Create(*config, loops.loop(0).get_executor());
   if (!gatekeeper.ok()) return Fail(gatekeeper.error());
   gw.SetGatekeeper(*gatekeeper);
+  // The Batch API (batch/service.hpp): files and jobs under <data_dir>/batch, run on the loops.
+  batch::ServiceOptions batch_options;
+  batch_options.data_dir = config->server.data_dir;
+  batch_options.retention = config->batch.retention;
+  for (size_t i = 0; i < loops.size(); ++i) {
+    batch_options.executors.push_back(loops.loop(i).get_executor());
+  }
+  batch_options.router = [&gw] { return gw.router(); };
+  batch_options.run.concurrency = config->batch.concurrency;
+  batch_options.run.flush_every = config->batch.flush_every;
+  batch_options.run.flush_interval = config->batch.flush_interval;
+  // Every line is held to its owner's limits and written to the ledger (gateway/batch_gate.hpp).
+  batch_options.gate_for =
+      [gate = gateway::BatchGateOptions{*gatekeeper, ledger->get(), [&gw] { return gw.router(); }}](
+          const std::string& owner, const std::string& batch_id) {
+        return gateway::MakeBatchGate(gate, owner, batch_id + "-");
+      };
+  auto batch_service = batch::BatchService::Create(std::move(batch_options));
+  if (!batch_service.ok()) return Fail(batch_service.error());
+  gw.SetBatchService(*batch_service);
+  (*batch_service)->Start();
   auto server_options = ServerOptionsFrom(*config, &gw);
   // TLS termination: flags first, then the environment.
   server_options.tls_cert_file = args.tls_cert;
@@ -180,6 +203,7 @@ int RunServe(const ServeArgs& args) {
 
   loops.Start();
   loops.Join();
+  (*batch_service)->Stop();
   gw.FlushLogs();
   if (*ledger) (*ledger)->Flush();
   return 0;

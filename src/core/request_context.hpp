@@ -2,6 +2,7 @@
 // Per-request facts that every stage may read; each field has one owner stage that sets it.
 
 #include <chrono>
+#include <memory>
 #include <string>
 
 namespace modelmux {
@@ -13,6 +14,9 @@ struct RequestContext {
 
   std::string request_id;  // set by the server (accepted from x-request-id or generated)
   std::string tenant;      // set by govern: the virtual key's id, or the cache namespace
+  // Set by govern: the virtual key's domain context (routing/text_stage.hpp adds it to chat
+  // requests); null when the key has none. Shared, so that copies of the context stay cheap.
+  std::shared_ptr<const std::string> key_context;
   Dialect caller_dialect = Dialect::kOpenAi;  // set by the ingress handler
   Clock::time_point start{};                  // set by the server when the request head arrived
   Clock::time_point deadline = Clock::time_point::max();  // set by the ingress handler

@@ -10,6 +10,7 @@
 #include <filesystem>
 
 #include "dialects/openai/fast_path.hpp"
+#include "govern/budget_store.hpp"
 #include "govern/key_limits.hpp"
 #include "govern/scope.hpp"
 #include "store/redis.hpp"
@@ -216,7 +217,21 @@ Result<std::shared_ptr<Gatekeeper>> Gatekeeper::Create(const routing::Config& co
   govern::LimiterOptions lo;
   lo.currency_rates = govern::CurrencyRatesFrom(config.limits.currency_rates);
   lo.allow_unpriced = config.limits.allow_unpriced;
+  if (config.telemetry.ledger) {  // budgets start from the ledger's spend (restarts, new periods)
+    const std::string ledger_path =
+        !config.telemetry.ledger_path.empty()
+            ? config.telemetry.ledger_path
+            : (std::filesystem::path(config.server.data_dir) / "ledger.db").string();
+    lo.durable_spend = govern::LedgerSpend(ledger_path, lo.currency_rates);
+  }
   g->limiter_ = govern::Limiter::Create(redis, std::move(lo));
+  g->window_ = config.limits.key_window;
+  // Budget alerts at thresholds (govern/budget_alert.hpp).
+  govern::BudgetAlertOptions ao;
+  ao.thresholds = config.limits.alert_thresholds;
+  ao.webhook = config.limits.alert_webhook;
+  ao.webhook_timeout = config.limits.alert_webhook_timeout;
+  g->alerts_ = std::make_shared<govern::BudgetAlerter>(redis, std::move(ao));
   auto lists = g->ListsFor(config.auth);
   (void)lists;
   return g;
@@ -358,9 +373,23 @@ awaitable<Result<std::optional<govern::Admission>>> Gatekeeper::Admit(
     u.completion_tokens = completion;
     estimate = telemetry::Cost(*price, u);
   }
-  auto admitted = co_await limiter_->Admit(key.id, govern::ToKeyLimits(key, window_),
-                                           prompt + completion, estimate);
-  if (!admitted.ok()) co_return admitted.error();
+  const govern::KeyLimits limits = govern::ToKeyLimits(key, window_);
+  auto admitted = co_await limiter_->Admit(key.id, limits, prompt + completion, estimate);
+  if (!admitted.ok()) {
+    if (alerts_ && alerts_->enabled() && admitted.error().code == "budget_exceeded") {
+      // The budgets that could not hold this request have reached their limit for it.
+      auto states = co_await limiter_->Budgets(key.id, limits);
+      std::vector<bool> exhausted;
+      for (const auto& s : states) {
+        std::optional<telemetry::Money> need;
+        if (estimate) need = limiter_->Convert(*estimate, s.limit.currency, /*round_up=*/true);
+        exhausted.push_back(need && s.remaining.micros < need->micros);
+      }
+      co_await alerts_->Observe(key.id, key.name, std::move(states), std::move(exhausted));
+    }
+    co_return admitted.error();
+  }
+  admitted->key_name = key.name;
   co_return Out(std::move(admitted).value());
 }
 
@@ -371,6 +400,12 @@ awaitable<void> Gatekeeper::Finish(std::optional<govern::Admission> admission, b
     co_await limiter_->Settle(*admission, tokens, cost);
   } else {
     co_await limiter_->Release(*admission);
+  }
+  if (served && alerts_ && alerts_->enabled() && !admission->budgets.empty()) {
+    govern::KeyLimits limits;
+    limits.budgets = admission->budgets;
+    auto states = co_await limiter_->Budgets(admission->key_id, std::move(limits));
+    co_await alerts_->Observe(admission->key_id, admission->key_name, std::move(states));
   }
 }
 

@@ -10,7 +10,7 @@
 //
 // Refusals (OpenAI error bodies; the presented key is never echoed):
 //   401 missing_api_key | invalid_api_key | revoked_api_key | expired_api_key
-//   403 ip_not_allowed | model_not_allowed | task_not_allowed | max_tokens_exceeded
+//   403 ip_not_allowed | model_not_allowed | task_not_allowed (a key's max_tokens cap clamps)
 //   429/403 from the Limiter (rate limits, budgets) when the key has any
 //   503 key_store_unavailable (Redis down and the key not seen recently)
 // IP allowlists: auth.ip_allowlist for every caller (except /healthz and /readyz), and the key's
@@ -31,6 +31,7 @@
 
 #include "core/result.hpp"
 #include "govern/audit.hpp"
+#include "govern/budget_alert.hpp"
 #include "govern/key.hpp"
 #include "govern/key_store.hpp"
 #include "govern/limiter.hpp"
@@ -93,7 +94,8 @@ class Gatekeeper {
   boost::asio::awaitable<Result<std::optional<govern::Admission>>> Admit(
       const Caller& caller, const RequestFacts& facts,
       std::shared_ptr<const routing::Router> router);
-  // Settles (status < 400) or releases a reservation at the end of the request.
+  // Settles (status < 400) or releases a reservation at the end of the request, then raises the
+  // budget alerts the settled spend reached (Admit does too for a budget refusal).
   boost::asio::awaitable<void> Finish(std::optional<govern::Admission> admission, bool served,
                                       int64_t tokens, std::optional<telemetry::Money> cost);
 
@@ -103,6 +105,8 @@ class Gatekeeper {
   [[nodiscard]] govern::KeyStore& keys() { return *keys_; }
   [[nodiscard]] govern::AuditLog& audit() { return *audit_; }
   [[nodiscard]] const std::shared_ptr<govern::Limiter>& limiter() const { return limiter_; }
+  // Budget alerts (limits.alert_thresholds); never null after Create.
+  [[nodiscard]] const std::shared_ptr<govern::BudgetAlerter>& alerts() const { return alerts_; }
   [[nodiscard]] const std::string& data_dir() const { return data_dir_; }
 
  private:
@@ -116,6 +120,7 @@ class Gatekeeper {
   std::unique_ptr<govern::AuditLog> audit_;
   std::unique_ptr<boost::asio::thread_pool> audit_pool_;
   std::shared_ptr<govern::Limiter> limiter_;
+  std::shared_ptr<govern::BudgetAlerter> alerts_;
   std::string data_dir_;
   std::chrono::milliseconds window_{60'000};
   std::mutex lists_mu_;

@@ -19,15 +19,18 @@
 #include "dialects/openai/openai.hpp"
 #include "dialects/openai/request.hpp"
 #include "gateway/admission.hpp"
+#include "gateway/batch_api.hpp"
 #include "gateway/cache_admin.hpp"
 #include "gateway/describe.hpp"
 #include "gateway/embeddings.hpp"
 #include "gateway/gateway_metrics.hpp"
+#include "gateway/key_controls.hpp"
 #include "gateway/keys_admin.hpp"
 #include "gateway/stats_api.hpp"
 #include "gateway/token_counter.hpp"
 #include "gateway/ui.hpp"
 #include "gateway/usage_api.hpp"
+#include "govern/scope.hpp"
 #include "routing/text_stage.hpp"
 #include "telemetry/request_log_redact.hpp"
 #include "text/token_estimator.hpp"
@@ -50,6 +53,7 @@ struct Gateway::Exchange {
   const dialects::IngressDialect* ingress = &dialects::OpenAiIngress();  // the caller's dialect
   routing::AttemptLog attempts;  // filled by the router: x-modelmux-attempts / -deployment
   std::optional<govern::Admission> admission;  // the key's rate/budget reservation (Govern)
+  std::optional<govern::KeyRecord> batch_key;  // the caller's key on the Batch API (its scopes)
   bool log_bodies = false;  // --log-bodies: keep the (redacted) bodies in the record
   // Observability (gateway_metrics.hpp): waits on the upstream's body and the caller's socket
   // outside the attempt loop, the first content chunk of a stream, the gateway's own time once
@@ -398,6 +402,13 @@ void Gateway::SetRouter(std::shared_ptr<const routing::Router> router) {
   router_.store(std::move(router));
 }
 
+void Gateway::SetGatekeeper(std::shared_ptr<Gatekeeper> gatekeeper) {
+  gatekeeper_ = std::move(gatekeeper);
+  if (gatekeeper_ && gatekeeper_->alerts()) {
+    gatekeeper_->alerts()->SetCounter(&metrics_->budget_alerts);
+  }
+}
+
 std::shared_ptr<const routing::Router> Gateway::router() const {
   return router_.load();
 }
@@ -479,6 +490,9 @@ awaitable<void> Gateway::Handle(net::ServerRequest& req, net::ResponseWriter& wr
   } else if (path == "/v1/usage" && get) {
     api = false;
     co_await ServeUsage(ex, options_.ledger);
+  } else if (IsBatchApiPath(path)) {
+    api = false;
+    co_await BatchApi(ex);
   } else if (path == "/metrics" && get) {
     api = false;
     ex.record.status = 200;
@@ -524,7 +538,8 @@ awaitable<void> Gateway::Handle(net::ServerRequest& req, net::ResponseWriter& wr
     if (ex.admission) {  // settle the key's reservation at the actual cost, or release it
       const bool served = ex.record.status > 0 && ex.record.status < 400;
       const int64_t tokens = ex.record.usage ? ex.record.usage->total() : 0;
-      co_await gatekeeper_->Finish(std::move(ex.admission), served, tokens, money);
+      // What the ledger records (a cache hit: 0; money is reset above only for the metrics).
+      co_await gatekeeper_->Finish(std::move(ex.admission), served, tokens, call_cost.charged);
     }
     log_.Write(ex.record);
     if (options_.ledger) options_.ledger->Append(LedgerRowOf(ex, call_cost));
@@ -602,7 +617,8 @@ awaitable<void> Gateway::ChatCompletions(Exchange& ex, bool legacy) {
                                [](const std::string& k) {
                                  return k == "context" || k == "split_sentences";
                                }) != text_ext.end() ||
-                  routing::NeedsTextStage(cfg, model, req.body.size(), max_tokens));
+                  routing::NeedsTextStage(cfg, model, req.body.size(), max_tokens) ||
+                  ex.ctx.key_context != nullptr);
   if (has_media || cacheable || text_stage || !ex.router->dispatcher().AllOpenAiWire(model)) {
     // Another dialect upstream (or in the fallback chain), or images and videos to fit to the
     // provider (the media stage works on the decoded request): decode fully, translate, and
@@ -614,7 +630,8 @@ awaitable<void> Gateway::ChatCompletions(Exchange& ex, bool legacy) {
           "model", "unsupported_for_model");
       co_return co_await SendError(ex, e);
     }
-    auto decoded = oa::DecodeChatRequest(req.body);
+    // The body is not needed past here: released once parsed (large media is held twice at most).
+    auto decoded = oa::DecodeChatRequestReleasing(req.body);
     if (!decoded.ok()) co_return co_await SendError(ex, decoded.error());
     co_return co_await Translated(ex, std::move(decoded).value());
   }
@@ -796,9 +813,13 @@ awaitable<bool> Gateway::Govern(Exchange& ex) {
       refusal = caller.error();
     } else if (caller->key) {
       ex.record.key_id = caller->key->id;
-      const RequestFacts facts = ScanFacts(path, ex.req.body);
-      if (caller->key->max_tokens && facts.openai_chat && !facts.max_tokens) {
-        InjectMaxTokens(ex.req.body, *caller->key->max_tokens);  // the key's cap applies
+      if (IsBatchApiPath(path)) ex.batch_key = caller->key;
+      RequestFacts facts = ScanFacts(path, ex.req.body);
+      // The key's max_tokens cap and default (before the reservation counts on them), and its
+      // domain context for the text stage (gateway/key_controls.hpp).
+      ex.attempts.max_tokens_clamp = ApplyKeyMaxTokens(*caller->key, path, ex.req.body, facts);
+      if (!caller->key->context.empty()) {
+        ex.ctx.key_context = std::make_shared<const std::string>(caller->key->context);
       }
       auto admitted = co_await gatekeeper_->Admit(*caller, facts, ex.router);
       if (!admitted.ok()) {
@@ -822,6 +843,48 @@ awaitable<bool> Gateway::Govern(Exchange& ex) {
   if (!refusal) co_return true;
   co_await SendError(ex, *refusal);
   co_return false;
+}
+
+awaitable<void> Gateway::BatchApi(Exchange& ex) {
+  if (!batch_) {
+    co_return co_await SendError(ex, NotFound("the Batch API is off", "batch_api_disabled"));
+  }
+  const auto& auth = ex.router->config().auth;
+  BatchApiRequest call;
+  // Whose files and batches: the virtual key's; the master key's (which sees every owner's); or
+  // with no master key configured, everything belongs to "anonymous".
+  if (!ex.record.key_id.empty()) {
+    call.who.owner = ex.record.key_id;
+  } else if (!auth.master_key.empty()) {
+    if (!Gatekeeper::HasMasterKey(ex.req, auth)) {  // Govern let it through: only without one
+      Error e;
+      e.kind = ErrorKind::kAuthentication;
+      e.code = "missing_api_key";
+      e.message = "the Batch API needs an API key";
+      co_return co_await SendError(ex, e);
+    }
+    call.who.owner = "master";
+    call.who.sees_all = true;
+  } else {
+    call.who.owner = "anonymous";
+  }
+  if (ex.batch_key) {
+    call.model_ok = [key = *ex.batch_key](const std::string& model) -> std::string {
+      if (govern::ModelAllowed(key, model)) return {};
+      return "model '" + model + "' is not allowed for this key";
+    };
+  }
+  call.method = ex.req.method;
+  call.path = std::string(ex.req.path());
+  call.query = std::string(ex.req.query());
+  call.content_type = std::string(ex.req.headers.Get("content-type"));
+  call.body = std::move(ex.req.body);
+  auto answer = co_await ServeBatchApi(batch_, std::move(call));
+  if (!answer.ok()) co_return co_await SendError(ex, answer.error());
+  ex.record.status = answer->status;
+  auto h = BaseHeaders(ex, answer->content_type);
+  if (!answer->allow.empty()) h.Add("allow", answer->allow);
+  (void)co_await ex.writer.Send(answer->status, std::move(h), std::move(answer->body));
 }
 
 awaitable<void> Gateway::KeysAdmin(Exchange& ex) {
@@ -937,7 +1000,7 @@ awaitable<void> Gateway::TokenCounter(Exchange& ex) {
 }
 
 awaitable<void> Gateway::Messages(Exchange& ex) {
-  auto decoded = ex.ingress->DecodeRequest(ex.req.body);
+  auto decoded = ex.ingress->DecodeRequestReleasing(ex.req.body);
   if (!decoded.ok()) co_return co_await SendError(ex, decoded.error());
   ex.record.model = decoded->model;
   ex.record.stream = decoded->stream;
@@ -972,8 +1035,10 @@ awaitable<void> Gateway::Translated(Exchange& ex, ChatRequest request) {
   ex.provider_type = plan->provider->spec().type;
   ex.record.upstream_model = plan->resolved.model;
 
+  // The request is moved into the router (it may carry megabytes of media; docs/MULTIMODAL.md,
+  // "Memory"): what is needed of it afterwards is taken first.
   if (!request.stream) {
-    auto r = co_await ex.router->Chat(request, ex.ctx, ex.req.headers, &ex.attempts);
+    auto r = co_await ex.router->Chat(std::move(request), ex.ctx, ex.req.headers, &ex.attempts);
     ex.NoteDeployment();
     if (!r.ok()) co_return co_await SendError(ex, r.error());
     ex.record.usage = r->usage;
@@ -988,11 +1053,13 @@ awaitable<void> Gateway::Translated(Exchange& ex, ChatRequest request) {
     co_return co_await SendJson(ex, 200, ex.ingress->EncodeResponse(*r));
   }
 
-  auto opened = co_await ex.router->OpenStream(request, ex.ctx, ex.req.headers, &ex.attempts);
+  auto encoder = ex.ingress->NewStreamEncoder(request);
+  const int64_t prompt_estimate = text::EstimatePromptTokens(request);  // for a cut stream
+  auto opened =
+      co_await ex.router->OpenStream(std::move(request), ex.ctx, ex.req.headers, &ex.attempts);
   ex.NoteDeployment();
   if (!opened.ok()) co_return co_await SendError(ex, opened.error());
   auto stream = std::move(opened).value();
-  auto encoder = ex.ingress->NewStreamEncoder(request);
   std::vector<StreamEvent> events;
   // Some providers (Baidu, Tencent) answer errors such as rate limits inside an HTTP 200 body:
   // read the first piece before committing to a 200, so such an error still gets its status.
@@ -1053,7 +1120,7 @@ awaitable<void> Gateway::Translated(Exchange& ex, ChatRequest request) {
     ex.record.error_message = failure->message;
     if (!ex.record.usage) {
       Usage u;
-      u.prompt_tokens = text::EstimatePromptTokens(request);
+      u.prompt_tokens = prompt_estimate;
       u.completion_tokens = delivered_tokens;
       ex.record.usage = u;
       ex.record.usage_estimated = true;

@@ -13,6 +13,10 @@
 #include "telemetry/metrics.hpp"
 #include "telemetry/request_log.hpp"
 
+namespace modelmux::batch {
+class BatchService;
+}  // namespace modelmux::batch
+
 namespace modelmux::gateway {
 
 struct GatewayMetrics;
@@ -44,8 +48,11 @@ class Gateway {
   void SetLedger(telemetry::Ledger* ledger) { options_.ledger = ledger; }
   // Installs virtual keys, scopes, IP allowlists and per-key limits (admission.hpp); before
   // serving. Without one, only the master-key checks of /admin/cache apply.
-  void SetGatekeeper(std::shared_ptr<Gatekeeper> gatekeeper) {
-    gatekeeper_ = std::move(gatekeeper);
+  void SetGatekeeper(std::shared_ptr<Gatekeeper> gatekeeper);
+  // Installs the Batch API's engine (batch/service.hpp); before serving. Without one, /v1/files
+  // and /v1/batches answer 404.
+  void SetBatchService(std::shared_ptr<batch::BatchService> service) {
+    batch_ = std::move(service);
   }
   [[nodiscard]] std::shared_ptr<const routing::Router> router() const;
 
@@ -72,6 +79,8 @@ class Gateway {
   boost::asio::awaitable<bool> Govern(Exchange& ex);
   // /admin/keys[/{id}] (the work is in keys_admin.hpp).
   boost::asio::awaitable<void> KeysAdmin(Exchange& ex);
+  // /v1/files[/...] and /v1/batches[/...] (the work is in batch_api.hpp).
+  boost::asio::awaitable<void> BatchApi(Exchange& ex);
   // GET /ui, /ui/* (ui.hpp) and the dashboard's data: /admin/stats, /admin/errors (stats_api.hpp).
   boost::asio::awaitable<void> Dashboard(Exchange& ex);
   // POST /utils/token_counter (the work is in token_counter.hpp).
@@ -87,8 +96,9 @@ class Gateway {
   telemetry::Registry registry_;
   std::unique_ptr<GatewayMetrics> metrics_;
   telemetry::RequestLog log_;
-  std::shared_ptr<Gatekeeper> gatekeeper_;  // null: no governance (SetGatekeeper)
-  RecentErrors recent_errors_{100};         // the latest failed requests, for the dashboard
+  std::shared_ptr<Gatekeeper> gatekeeper_;      // null: no governance (SetGatekeeper)
+  std::shared_ptr<batch::BatchService> batch_;  // null: no Batch API (SetBatchService)
+  RecentErrors recent_errors_{100};             // the latest failed requests, for the dashboard
   std::chrono::steady_clock::time_point started_ = std::chrono::steady_clock::now();
 };
 

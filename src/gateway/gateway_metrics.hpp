@@ -99,7 +99,11 @@ struct GatewayMetrics {
         trace_spans(r.AddCounter("modelmux_trace_spans_total",
                                  "Spans handed to the OTLP exporter, by result (exported, "
                                  "failed, dropped_queue_full).",
-                                 {"result"})) {}
+                                 {"result"})),
+        budget_alerts(r.AddCounter("modelmux_budget_alerts_total",
+                                   "Budget alerts raised, by key id, budget (daily, monthly, "
+                                   "total) and threshold (limits.alert_thresholds).",
+                                   {"key", "budget", "threshold"})) {}
 
   // Starts the OTLP span exporter when the configuration or the OTEL_EXPORTER_OTLP_* environment
   // names a collector. Call once, before requests.
@@ -213,6 +217,7 @@ struct GatewayMetrics {
   telemetry::CounterFamily& deployment_ejections;
   telemetry::GaugeFamily& deployment_outstanding;
   telemetry::CounterFamily& trace_spans;
+  telemetry::CounterFamily& budget_alerts;
   std::unique_ptr<telemetry::SpanExporter> tracer;  // null while tracing is off
 };
 

@@ -1,9 +1,12 @@
 #include "govern/budget_store.hpp"
 
 #include <algorithm>
+#include <cmath>
 #include <cstdio>
+#include <filesystem>
 
 #include "store/redis.hpp"
+#include "store/sqlite.hpp"
 
 namespace modelmux::govern {
 namespace {
@@ -114,6 +117,50 @@ PeriodKey PeriodKeyFor(Period period, system_clock::time_point now) {
       break;
   }
   return k;
+}
+
+DurableSpendFn LedgerSpend(std::string path, std::vector<CurrencyRate> rates) {
+  return [path = std::move(path), rates = std::move(rates)](
+             std::string_view key_id, Period, system_clock::time_point start,
+             telemetry::Currency currency) -> int64_t {
+    std::error_code ec;
+    if (path.empty() || !std::filesystem::exists(path, ec)) return 0;
+    store::sqlite::OpenOptions oo;
+    oo.read_only = true;
+    oo.wal = false;
+    auto db = store::sqlite::Open(path, oo);
+    if (!db.ok()) return 0;
+    auto q = store::sqlite::Query::Prepare(
+        db->get(),
+        "SELECT currency, SUM(cost_micros) FROM requests WHERE key_id = ?1 AND time_ms >= ?2 "
+        "AND cost_micros IS NOT NULL GROUP BY currency");
+    if (!q.ok()) return 0;
+    q->Bind(1, key_id).Bind(2, static_cast<int64_t>(ToMs(start)));
+    double total = 0;
+    while (true) {
+      auto row = q->Step();
+      if (!row.ok() || !*row) break;
+      const std::string code = q->Text(0);
+      const auto micros = static_cast<double>(q->Int(1));
+      const telemetry::Currency c =
+          code == "CNY" ? telemetry::Currency::kCny : telemetry::Currency::kUsd;
+      if (c == currency) {
+        total += micros;
+        continue;
+      }
+      for (const auto& r : rates) {  // `from` -> `to` directly, else the inverse of the other way
+        if (r.rate > 0 && r.from == c && r.to == currency) {
+          total += micros * r.rate;
+          break;
+        }
+        if (r.rate > 0 && r.from == currency && r.to == c) {
+          total += micros / r.rate;
+          break;
+        }
+      }
+    }
+    return static_cast<int64_t>(std::llround(total));
+  };
 }
 
 BudgetStore::BudgetStore(std::shared_ptr<store::RedisClient> redis, const LimiterOptions& options)

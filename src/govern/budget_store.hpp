@@ -33,6 +33,13 @@ struct PeriodKey {
 [[nodiscard]] PeriodKey PeriodKeyFor(KeyLimits::Budget::Period period,
                                      std::chrono::system_clock::time_point now);
 
+// A DurableSpendFn over the usage ledger at `path` (telemetry/ledger.hpp), read through its own
+// read-only connection: the sum of the key's cost_micros since period_start in the budget's
+// currency, rows priced in the other currency converted by `rates` (skipped without a rate). A
+// missing or unreadable ledger counts 0. It runs once per key and period in a process (the
+// BudgetStore caches the seed), on the calling thread: a small indexed query (key_id, time_ms).
+[[nodiscard]] DurableSpendFn LedgerSpend(std::string path, std::vector<CurrencyRate> rates);
+
 class BudgetStore {
  public:
   struct Refused {

@@ -199,6 +199,8 @@ json::object ToPublicJson(const KeyRecord& k) {
   o["models"] = Strings(k.models);
   o["tasks"] = Tasks(k.tasks);
   o["max_tokens"] = OptionalInt(k.max_tokens);
+  o["default_max_tokens"] = OptionalInt(k.default_max_tokens);
+  o["context"] = k.context.empty() ? json::value(nullptr) : json::value(k.context);
   o["rpm"] = k.rpm;
   o["tpm"] = k.tpm;
   json::object b;
@@ -261,6 +263,8 @@ Result<KeyRecord> FromStoredJson(std::string_view text) {
     if (auto task = ParseTask(t)) k.tasks.push_back(*task);
   }
   k.max_tokens = int64(o, "max_tokens");
+  k.default_max_tokens = int64(o, "default_max_tokens");
+  str("context", k.context);
   k.rpm = static_cast<uint64_t>(int64(o, "rpm").value_or(0));
   k.tpm = static_cast<uint64_t>(int64(o, "tpm").value_or(0));
   if (const auto* b = o.if_contains("budgets"); b && b->is_object()) {

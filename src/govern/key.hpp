@@ -58,9 +58,11 @@ struct KeyRecord {
   std::string name;
   std::vector<std::string> models;  // globs over the name the caller sends ("gpt-*", "sim/*")
   std::vector<Task> tasks;
-  std::optional<int64_t> max_tokens;  // cap on a request's max_tokens (see scope.hpp)
-  uint64_t rpm = 0;                   // requests per minute; 0 = no limit
-  uint64_t tpm = 0;                   // tokens per minute; 0 = no limit
+  std::optional<int64_t> max_tokens;          // cap on a request's max_tokens (clamped to it)
+  std::optional<int64_t> default_max_tokens;  // given to a request that names none
+  std::string context;  // domain context added to every chat request (docs/TEXT.md); "" = none
+  uint64_t rpm = 0;     // requests per minute; 0 = no limit
+  uint64_t tpm = 0;     // tokens per minute; 0 = no limit
   KeyBudgets budgets;
   std::optional<Timestamp> expires;
   std::vector<Cidr> ip_allowlist;  // empty = any address (the global list still applies)
@@ -81,6 +83,7 @@ using RandomBytes = std::function<bool(std::span<unsigned char> out)>;
 inline constexpr std::string_view kKeyPrefix = "mm-";
 inline constexpr size_t kKeySecretBytes = 32;
 inline constexpr size_t kKeyLength = 3 + 43;  // "mm-" + base64url(32 bytes) without padding
+inline constexpr size_t kMaxKeyContextBytes = 32 * 1024;  // a key's `context`, UTF-8 bytes
 
 // A new secret ("mm-" + base64url of 32 random bytes). kInternal when the random source fails.
 [[nodiscard]] Result<std::string> GenerateKeySecret(const RandomBytes& random);

@@ -101,6 +101,8 @@ KeyRecord Sample() {
   k.models = {"sim/*", "gpt-4o-mini"};
   k.tasks = {Task::kText, Task::kVision};
   k.max_tokens = 512;
+  k.default_max_tokens = 128;
+  k.context = "术语：要约 = 希望与他人订立合同的意思表示";
   k.rpm = 60;
   k.tpm = 10'000;
   k.budgets.daily_micros = 10'000;
@@ -128,6 +130,9 @@ TEST(KeyTest, PublicJsonHasNoDigest) {
   EXPECT_EQ(text.find("digest"), std::string::npos);
   EXPECT_NE(text.find("\"prefix\":\"mm-secr"), std::string::npos);
   EXPECT_NE(text.find("\"daily\":\"0.01\""), std::string::npos);
+  EXPECT_NE(text.find("\"default_max_tokens\":128"), std::string::npos);
+  EXPECT_NE(text.find("\"max_tokens\":512"), std::string::npos);
+  EXPECT_NE(text.find("\"context\":\"术语"), std::string::npos);
 }
 
 TEST(KeyTest, CorruptStoredJsonIsAnError) {

@@ -196,6 +196,7 @@ boost::asio::awaitable<Result<Admission>> Limiter::Admit(
   ++im.admitted;
   // The window's limits are kept with the admission to find it again at settlement.
   a.window_limits = {limits.rpm, limits.tpm, limits.window};
+  a.budgets = limits.budgets;
   co_return a;
 }
 

@@ -15,9 +15,10 @@
 // reservation_ttl (a replica died mid-request) is dropped by the next script that touches the
 // key. Without Redis (redis null) or while it is unreachable: windows and budgets are kept in
 // this process's memory (counted in Stats::local_fallbacks when Redis was configured). Budget
-// state in memory or in a new Redis period is seeded from `durable_spend` (the SQLite ledger)
-// when given, so a restart does not reset a budget; Redis counters are approximate after a
-// failover, the ledger is the record.
+// state in memory or in a new Redis period is seeded from `durable_spend` (the SQLite ledger:
+// LedgerSpend in budget_store.hpp; the gateway's Gatekeeper wires it) when given, so a restart
+// does not reset a budget; Redis counters are approximate after a failover, the ledger is the
+// record.
 //
 // Money: a budget has one currency (its limit's). A cost in another currency is converted by
 // `currency_rates` (reservations round up, settlements to nearest) or the request is refused
@@ -108,6 +109,8 @@ struct Admission {
     std::chrono::milliseconds window{60'000};
   } window_limits;
   std::vector<Hold> holds;
+  std::vector<KeyLimits::Budget> budgets;  // the key's budgets at admission (for Budgets())
+  std::string key_name;                    // the caller's to fill (budget alerts name the key)
   bool done = false;
 };
 

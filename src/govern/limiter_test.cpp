@@ -12,6 +12,7 @@
 #include "govern/budget_store.hpp"
 #include "store/redis.hpp"
 #include "store/redis_test_server.hpp"
+#include "telemetry/ledger.hpp"
 
 namespace modelmux::govern {
 namespace {
@@ -302,6 +303,59 @@ TEST(LimiterLocalTest, NoRedisSeededFromDurableSpend) {
   for (int i = 0; i < 5; ++i) admitted += loop.Run(lim->Admit("k1", w, 1, std::nullopt)).ok();
   EXPECT_EQ(admitted, 3);
   EXPECT_EQ(lim->stats().local_fallbacks, 0u);  // no Redis configured: not a fallback
+}
+
+// The ledger as durable spend: the key's priced rows since the period's start, other currencies
+// converted, other keys and older rows left out; a limiter seeded from it refuses what the
+// ledger's spend leaves no room for (a restart).
+TEST(LedgerSpendTest, SeedsABudgetFromTheLedger) {
+  const auto dir = store::testing::MakeTempDir("ledger-spend");
+  const std::string path = (dir / "ledger.db").string();
+  const int64_t day_ms = kNov29 * 1000;
+  {
+    telemetry::LedgerOptions lo;
+    lo.path = path;
+    auto ledger = telemetry::Ledger::Open(lo);
+    ASSERT_TRUE(ledger.ok()) << ledger.error().message;
+    auto row = [](std::string key, int64_t t, std::optional<int64_t> micros, std::string cur) {
+      telemetry::LedgerRow r;
+      r.request_id = "req-" + std::to_string(t) + key;
+      r.time_ms = t;
+      r.key_id = std::move(key);
+      r.model = "m";
+      r.status = 200;
+      r.cost_micros = micros;
+      r.currency = std::move(cur);
+      return r;
+    };
+    (*ledger)->Append(row("k1", day_ms + 1000, 3'000, "USD"));
+    (*ledger)->Append(row("k1", day_ms + 2000, 7'200, "CNY"));      // 1'000 micro-USD at 7.2
+    (*ledger)->Append(row("k1", day_ms + 3000, std::nullopt, ""));  // unpriced
+    (*ledger)->Append(row("k1", day_ms - 1000, 50'000, "USD"));     // the day before
+    (*ledger)->Append(row("k2", day_ms + 1000, 90'000, "USD"));     // another key
+    (*ledger)->Flush();
+  }
+  const std::vector<CurrencyRate> rates{{Currency::kUsd, Currency::kCny, 7.2}};
+  auto spend = LedgerSpend(path, rates);
+  const auto day = system_clock::time_point(milliseconds(day_ms));
+  EXPECT_EQ(spend("k1", Period::kDay, day, Currency::kUsd), 4'000);
+  EXPECT_EQ(spend("k1", Period::kTotal, system_clock::time_point{}, Currency::kUsd), 54'000);
+  EXPECT_EQ(spend("k1", Period::kDay, day, Currency::kCny), 28'800);  // 3'000 * 7.2 + 7'200
+  EXPECT_EQ(spend("k3", Period::kDay, day, Currency::kUsd), 0);
+  EXPECT_EQ(LedgerSpend((dir / "none.db").string(), rates)("k1", Period::kDay, day, Currency::kUsd),
+            0);
+
+  Loop loop;
+  LimiterOptions o;
+  o.clock = [day_ms] { return system_clock::time_point(milliseconds(day_ms + 3'600'000)); };
+  o.durable_spend = spend;
+  auto lim = Limiter::Create(nullptr, o);
+  const auto l = BudgetOnly(Period::kDay, Usd(10'000));
+  auto refused = loop.Run(lim->Admit("k1", l, 10, Usd(6'001)));
+  ASSERT_FALSE(refused.ok());
+  EXPECT_EQ(refused.error().code, "budget_exceeded");
+  EXPECT_TRUE(loop.Run(lim->Admit("k1", l, 10, Usd(6'000))).ok());
+  std::filesystem::remove_all(dir);
 }
 
 }  // namespace

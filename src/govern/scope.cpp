@@ -82,18 +82,27 @@ Status CheckScope(const KeyRecord& key, const ScopeRequest& r) {
     return Refuse("model_not_allowed",
                   "this key is not allowed the model '" + std::string(r.model) + "'", "model");
   }
-  if (key.max_tokens && r.max_tokens && *r.max_tokens > *key.max_tokens) {
-    return Refuse("max_tokens_exceeded",
-                  "max_tokens " + std::to_string(*r.max_tokens) + " is above this key's cap of " +
-                      std::to_string(*key.max_tokens),
-                  "max_tokens");
-  }
   return OkStatus();
 }
 
+MaxTokensDecision KeyMaxTokens(const KeyRecord& key, std::optional<int64_t> requested) {
+  MaxTokensDecision d;
+  if (requested) {
+    d.value = requested;
+    if (key.max_tokens && *requested > *key.max_tokens) {
+      d.value = key.max_tokens;
+      d.clamped = true;
+    }
+    return d;
+  }
+  d.value = key.default_max_tokens ? key.default_max_tokens : key.max_tokens;
+  if (d.value && key.max_tokens && *d.value > *key.max_tokens) d.value = key.max_tokens;
+  d.filled = d.value.has_value();
+  return d;
+}
+
 std::optional<int64_t> EffectiveMaxTokens(const KeyRecord& key, std::optional<int64_t> requested) {
-  if (requested) return requested;
-  return key.max_tokens;
+  return KeyMaxTokens(key, requested).value;
 }
 
 Result<KeyRecord> ApplyAttributes(const json::object& in, KeyRecord key, bool creating,
@@ -121,6 +130,20 @@ Result<KeyRecord> ApplyAttributes(const json::object& in, KeyRecord key, bool cr
     } else if (field == "max_tokens") {
       MM_TRY(key.max_tokens, OptionalCount(value, field));
       if (key.max_tokens && *key.max_tokens == 0) return Bad(field, "must be at least 1");
+    } else if (field == "default_max_tokens") {
+      MM_TRY(key.default_max_tokens, OptionalCount(value, field));
+      if (key.default_max_tokens && *key.default_max_tokens == 0) {
+        return Bad(field, "must be at least 1");
+      }
+    } else if (field == "context") {
+      if (value.is_null()) {
+        key.context.clear();
+      } else if (!value.is_string() || value.get_string().size() > kMaxKeyContextBytes) {
+        return Bad(field, "expected a string of at most " +
+                              std::to_string(kMaxKeyContextBytes / 1024) + " KiB, or null");
+      } else {
+        key.context = value.get_string();
+      }
     } else if (field == "rpm" || field == "tpm") {
       MM_TRY(auto n, OptionalCount(value, field));
       (field == "rpm" ? key.rpm : key.tpm) = static_cast<uint64_t>(n.value_or(0));
@@ -163,9 +186,15 @@ Result<KeyRecord> ApplyAttributes(const json::object& in, KeyRecord key, bool cr
       MM_TRY(key.tags, StringList(value, field));
     } else {
       return Bad(field,
-                 "unknown field (keys take name, models, tasks, max_tokens, rpm, tpm, "
-                 "budgets, expires, expires_in, ip_allowlist, tags)");
+                 "unknown field (keys take name, models, tasks, max_tokens, "
+                 "default_max_tokens, context, rpm, tpm, budgets, expires, expires_in, "
+                 "ip_allowlist, tags)");
     }
+  }
+  if (key.default_max_tokens && key.max_tokens && *key.default_max_tokens > *key.max_tokens) {
+    return Bad(in.contains("default_max_tokens") ? "default_max_tokens" : "max_tokens",
+               "default_max_tokens " + std::to_string(*key.default_max_tokens) +
+                   " is above the cap max_tokens " + std::to_string(*key.max_tokens));
   }
   if (creating) {
     if (key.models.empty()) {

@@ -3,8 +3,9 @@
 // key, the request's facts and the time; thread-safe.
 //
 // Refusals are kPermission (403) errors whose code names the reason: "model_not_allowed",
-// "task_not_allowed", "max_tokens_exceeded". A key's max-tokens cap refuses a request that asks
-// for more; a request that names no max_tokens is given the cap (the gateway writes it in).
+// "task_not_allowed". A key's max-tokens cap is not a refusal: a request that asks for more is
+// clamped to it (the gateway rewrites the body and says so in x-modelmux-max-tokens-clamped), and
+// a request that names no max_tokens is given the key's default, else its cap (KeyMaxTokens).
 
 #include <boost/json/fwd.hpp>
 #include <optional>
@@ -30,13 +31,23 @@ struct ScopeRequest {
 // OkStatus, or the 403 naming the first scope the request falls outside.
 [[nodiscard]] Status CheckScope(const KeyRecord& key, const ScopeRequest& request);
 
-// The max_tokens the upstream should see: the request's own when it names one (CheckScope has
-// refused it if above the cap), else the key's cap, else nullopt (leave the request alone).
+// What a key's max-tokens controls make of a request's max_tokens.
+struct MaxTokensDecision {
+  std::optional<int64_t> value;  // what the upstream should see; nullopt: leave the request alone
+  bool clamped = false;          // the request asked for more than the key's cap (value = cap)
+  bool filled = false;           // the request named none (value = the default, else the cap)
+};
+// The request's own max_tokens, clamped to the key's cap; when it names none, the key's
+// default_max_tokens, else its cap, else nothing.
+[[nodiscard]] MaxTokensDecision KeyMaxTokens(const KeyRecord& key,
+                                             std::optional<int64_t> requested);
+// KeyMaxTokens(key, requested).value: what a budget reservation should count on.
 [[nodiscard]] std::optional<int64_t> EffectiveMaxTokens(const KeyRecord& key,
                                                         std::optional<int64_t> requested);
 
 // Applies the admin API's attributes to `key` (POST: a fresh record with creating = true;
-// PATCH: the stored record). Fields: name, models, tasks, max_tokens, rpm, tpm,
+// PATCH: the stored record). Fields: name, models, tasks, max_tokens (cap), default_max_tokens
+// (at most the cap), context (text up to kMaxKeyContextBytes), rpm, tpm,
 // budgets {daily, monthly, total, currency}, expires (unix seconds) or expires_in (seconds from
 // `now`), ip_allowlist, tags; null clears an optional one. Unknown fields, wrong types and bad
 // values are 400 invalid_request naming the field. On creation `models` is required and `tasks`

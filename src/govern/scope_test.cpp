@@ -44,17 +44,84 @@ TEST(ScopeTest, RefusalsNameTheReason) {
   EXPECT_TRUE(CheckScope(k, {"sim/echo", "", Task::kText, std::nullopt}).ok());
 }
 
-TEST(ScopeTest, MaxTokensCapRefusesAboveAndFillsAbsent) {
+TEST(ScopeTest, MaxTokensCapClampsAboveAndFillsAbsent) {
   KeyRecord k = Key({"*"}, {Task::kText});
   k.max_tokens = 100;
-  EXPECT_TRUE(CheckScope(k, {"m", "", Task::kText, 100}).ok());
-  auto over = CheckScope(k, {"m", "", Task::kText, 101});
-  ASSERT_FALSE(over.ok());
-  EXPECT_EQ(over.error().code, "max_tokens_exceeded");
+  // Above the cap is no longer a refusal: the scope allows it and the value is clamped.
+  EXPECT_TRUE(CheckScope(k, {"m", "", Task::kText, 101}).ok());
+  const auto over = KeyMaxTokens(k, 101);
+  EXPECT_EQ(over.value, 100);
+  EXPECT_TRUE(over.clamped);
+  EXPECT_FALSE(over.filled);
+  const auto at = KeyMaxTokens(k, 100);
+  EXPECT_EQ(at.value, 100);
+  EXPECT_FALSE(at.clamped);
+  const auto under = KeyMaxTokens(k, 50);
+  EXPECT_EQ(under.value, 50);
+  EXPECT_FALSE(under.clamped);
+  // No default: a request without max_tokens gets the cap.
+  const auto absent = KeyMaxTokens(k, std::nullopt);
+  EXPECT_EQ(absent.value, 100);
+  EXPECT_TRUE(absent.filled);
+  EXPECT_FALSE(absent.clamped);
   EXPECT_EQ(EffectiveMaxTokens(k, std::nullopt), 100);
   EXPECT_EQ(EffectiveMaxTokens(k, 50), 50);
+  EXPECT_EQ(EffectiveMaxTokens(k, 7000), 100);
   k.max_tokens.reset();
   EXPECT_EQ(EffectiveMaxTokens(k, std::nullopt), std::nullopt);
+  EXPECT_FALSE(KeyMaxTokens(k, std::nullopt).filled);
+  EXPECT_EQ(KeyMaxTokens(k, 123456).value, 123456);
+  EXPECT_FALSE(KeyMaxTokens(k, 123456).clamped);
+}
+
+TEST(ScopeTest, DefaultMaxTokensFillsAbsentOnly) {
+  KeyRecord k = Key({"*"}, {Task::kText});
+  k.default_max_tokens = 30;
+  EXPECT_EQ(KeyMaxTokens(k, std::nullopt).value, 30);
+  EXPECT_TRUE(KeyMaxTokens(k, std::nullopt).filled);
+  EXPECT_EQ(KeyMaxTokens(k, 9999).value, 9999);  // no cap: the caller's own value stands
+  k.max_tokens = 200;
+  EXPECT_EQ(KeyMaxTokens(k, std::nullopt).value, 30);  // the default, not the cap
+  EXPECT_EQ(KeyMaxTokens(k, 300).value, 200);
+  k.default_max_tokens = 500;  // a stored default above the cap still never exceeds it
+  EXPECT_EQ(KeyMaxTokens(k, std::nullopt).value, 200);
+}
+
+TEST(ScopeTest, DefaultMaxTokensAndContextAttributes) {
+  auto k = ApplyAttributes(
+      Obj(R"({"models":["a*"],"max_tokens":100,"default_max_tokens":40,"context":"术语表"})"), {},
+      true, kNow);
+  ASSERT_TRUE(k.ok()) << k.error().message;
+  EXPECT_EQ(k->max_tokens, 100);
+  EXPECT_EQ(k->default_max_tokens, 40);
+  EXPECT_EQ(k->context, "术语表");
+  // PATCH: a default above the (stored) cap is refused, naming the field.
+  auto bad = ApplyAttributes(Obj(R"({"default_max_tokens":101})"), *k, false, kNow);
+  ASSERT_FALSE(bad.ok());
+  EXPECT_EQ(bad.error().param, "default_max_tokens");
+  EXPECT_EQ(bad.error().HttpStatus(), 400);
+  // Lowering the cap below the stored default is refused too, naming the cap.
+  auto low = ApplyAttributes(Obj(R"({"max_tokens":39})"), *k, false, kNow);
+  ASSERT_FALSE(low.ok());
+  EXPECT_EQ(low.error().param, "max_tokens");
+  // null clears both.
+  auto cleared =
+      ApplyAttributes(Obj(R"({"default_max_tokens":null,"context":null})"), *k, false, kNow);
+  ASSERT_TRUE(cleared.ok()) << cleared.error().message;
+  EXPECT_FALSE(cleared->default_max_tokens.has_value());
+  EXPECT_TRUE(cleared->context.empty());
+  EXPECT_EQ(cleared->max_tokens, 100);
+  // The context is bounded: 32 KiB is accepted, one byte more is not.
+  boost::json::object big;
+  big["context"] = std::string(kMaxKeyContextBytes, 'x');
+  EXPECT_TRUE(ApplyAttributes(big, *k, false, kNow).ok());
+  big["context"] = std::string(kMaxKeyContextBytes + 1, 'x');
+  auto over = ApplyAttributes(big, *k, false, kNow);
+  ASSERT_FALSE(over.ok());
+  EXPECT_EQ(over.error().param, "context");
+  EXPECT_FALSE(ApplyAttributes(Obj(R"({"context":5})"), *k, false, kNow).ok());
+  EXPECT_FALSE(ApplyAttributes(Obj(R"({"default_max_tokens":0})"), *k, false, kNow).ok());
+  EXPECT_FALSE(ApplyAttributes(Obj(R"({"default_max_tokens":-3})"), *k, false, kNow).ok());
 }
 
 TEST(ScopeTest, CreationDefaultsToTextOnNamedModels) {

@@ -393,8 +393,35 @@ void ParseSections(ParseContext& ctx, const YAML::Node& root, Config& c) {
     }
   }
   if (ctx.ok()) {
-    MapReader l(ctx, top.Get("limits"), "limits", {"currency_rates", "allow_unpriced"});
+    MapReader l(ctx, top.Get("limits"), "limits",
+                {"currency_rates", "allow_unpriced", "key_window", "alert_thresholds",
+                 "alert_webhook", "alert_webhook_timeout"});
     l.Bool("allow_unpriced", c.limits.allow_unpriced);
+    l.Duration("key_window", c.limits.key_window);
+    if (ctx.ok() && c.limits.key_window.count() <= 0) {
+      ctx.Fail(l.Get("key_window"), "limits.key_window", "'limits.key_window' must be positive");
+    }
+    std::vector<std::string> thresholds;
+    l.StringList("alert_thresholds", thresholds);
+    for (const auto& t : thresholds) {
+      double d = 0;
+      auto [end, ec] = std::from_chars(t.data(), t.data() + t.size(), d);
+      if (!ctx.ok()) break;
+      if (ec != std::errc() || end != t.data() + t.size() || !(d > 0 && d <= 1)) {
+        ctx.Fail(l.Get("alert_thresholds"), "limits.alert_thresholds",
+                 "invalid threshold '" + t + "' in 'limits.alert_thresholds' (expected a " +
+                     "fraction of the budget above 0 and at most 1)");
+      }
+      c.limits.alert_thresholds.push_back(d);
+    }
+    l.String("alert_webhook", c.limits.alert_webhook);
+    if (ctx.ok() && !c.limits.alert_webhook.empty() &&
+        !c.limits.alert_webhook.starts_with("http://") &&
+        !c.limits.alert_webhook.starts_with("https://")) {
+      ctx.Fail(l.Get("alert_webhook"), "limits.alert_webhook",
+               "'limits.alert_webhook' must be an http:// or https:// URL");
+    }
+    l.Duration("alert_webhook_timeout", c.limits.alert_webhook_timeout);
     if (ctx.ok()) {
       MapReader rates(ctx, l.Get("currency_rates"), "limits.currency_rates",
                       {"USD_CNY", "CNY_USD"});
@@ -421,11 +448,12 @@ void ParseSections(ParseContext& ctx, const YAML::Node& root, Config& c) {
   }
   if (ctx.ok()) {
     MapReader b(ctx, top.Get("batch"), "batch",
-                {"concurrency", "flush_every", "flush_interval", "max_image_bytes"});
+                {"concurrency", "flush_every", "flush_interval", "max_image_bytes", "retention"});
     b.Unsigned("concurrency", c.batch.concurrency);
     b.Unsigned("flush_every", c.batch.flush_every);
     b.Duration("flush_interval", c.batch.flush_interval);
     b.Size("max_image_bytes", c.batch.max_image_bytes);
+    b.Duration("retention", c.batch.retention);
   }
   if (ctx.ok()) config_detail::ConvertModelList(ctx, top.Get("model_list"), c);
   if (ctx.ok()) config_detail::ParsePipelines(ctx, top.Get("pipelines"), c.pipelines);

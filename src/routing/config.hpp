@@ -223,6 +223,13 @@ struct LimitsConfig {
   // Conversion rates for budgets, "USD_CNY": 7.2 = 1 USD is 7.2 CNY (the inverse is derived).
   std::map<std::string, double> currency_rates;
   bool allow_unpriced = false;  // admit models with no known price under budgeted keys
+  // The window that a key's rpm/tpm count over (60 s; tests set a short one).
+  std::chrono::milliseconds key_window{60'000};
+  // Budget alerts (govern/budget_alert.hpp): fractions of a key's budget, in (0, 1], each alerted
+  // once per key, budget and period (log line, metric, optional webhook POST of a JSON payload).
+  std::vector<double> alert_thresholds;
+  std::string alert_webhook;  // http(s) URL; empty: no webhook
+  std::chrono::milliseconds alert_webhook_timeout{5'000};
 };
 
 struct TelemetryConfig {
@@ -249,6 +256,8 @@ struct BatchConfig {
   size_t flush_every = 64;                        // results per durable write at most
   std::chrono::milliseconds flush_interval{200};  // time between durable writes at most
   uint64_t max_image_bytes = 20ull << 20;         // largest local image file a line may name
+  // The gateway's Batch API: files and batches are deleted this long after their creation.
+  std::chrono::milliseconds retention{std::chrono::hours(24 * 30)};
 };
 
 // Multi-model collaboration: a virtual model name served by several models (routing/pipeline.hpp,

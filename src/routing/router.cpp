@@ -172,7 +172,7 @@ boost::asio::awaitable<Result<ChatResponse>> Router::Chat(ChatRequest request, R
                                                           AttemptLog* log_out) const {
   AttemptLog local;
   AttemptLog& log = log_out ? *log_out : local;
-  MM_CO_RETURN_IF_ERROR(ApplyTextStage(*config_, request, log));
+  MM_CO_RETURN_IF_ERROR(ApplyTextStage(*config_, request, log, KeyContext(ctx)));
   if (const Pipeline* pipeline = config_->FindPipeline(request.model)) {
     co_return co_await PipelineChat(*this, *pipeline, std::move(request), std::move(ctx),
                                     std::move(forward), &log);
@@ -327,7 +327,7 @@ boost::asio::awaitable<Result<std::unique_ptr<UpstreamStream>>> Router::OpenStre
     ChatRequest request, RequestContext ctx, net::Headers forward, AttemptLog* log_out) const {
   AttemptLog local;
   AttemptLog& log = log_out ? *log_out : local;
-  MM_CO_RETURN_IF_ERROR(ApplyTextStage(*config_, request, log));
+  MM_CO_RETURN_IF_ERROR(ApplyTextStage(*config_, request, log, KeyContext(ctx)));
   if (const Pipeline* pipeline = config_->FindPipeline(request.model)) {
     co_return co_await PipelineStream(*this, *pipeline, std::move(request), std::move(ctx),
                                       std::move(forward), &log);

@@ -267,13 +267,19 @@ bool NeedsTextStage(const Config& config, std::string_view model, size_t body_by
   return window && static_cast<int64_t>(body_bytes) + max_tokens.value_or(0) > *window;
 }
 
-Status ApplyTextStage(const Config& config, ChatRequest& request, AttemptLog& log) {
+Status ApplyTextStage(const Config& config, ChatRequest& request, AttemptLog& log,
+                      std::string_view key_context) {
   MM_TRY(TextExtensions ext, TakeTextExtensions(request));
   if (ext.split) log.sentences = SplitLastUserMessage(request, *ext.split);
 
   const ModelAlias* alias = config.FindAlias(request.model);
+  // The route's context, then the key's, then the request's own.
   std::string context = alias ? alias->context : std::string();
-  if (!ext.context.empty()) context += (context.empty() ? "" : "\n\n") + ext.context;
+  for (std::string_view more : {key_context, std::string_view(ext.context)}) {
+    if (more.empty()) continue;
+    if (!context.empty()) context += "\n\n";
+    context.append(more.data(), more.size());
+  }
   if (!context.empty()) {
     AddContext(request, context);
     log.context_tokens = text::CountText(CountingModel(config, request.model), context).tokens;
@@ -295,8 +301,12 @@ Status ApplyTextStage(const Config& config, ChatRequest& request, AttemptLog& lo
   }
   if (alias && alias->max_tokens_cap && request.max_tokens &&
       *request.max_tokens > static_cast<int64_t>(*alias->max_tokens_cap)) {
-    log.max_tokens_clamp =
-        std::to_string(*request.max_tokens) + "->" + std::to_string(*alias->max_tokens_cap);
+    // A virtual key may have clamped it already ("8000->2000"): the header keeps what the caller
+    // asked for.
+    const size_t arrow = log.max_tokens_clamp.find("->");
+    const std::string asked = arrow == std::string::npos ? std::to_string(*request.max_tokens)
+                                                         : log.max_tokens_clamp.substr(0, arrow);
+    log.max_tokens_clamp = asked + "->" + std::to_string(*alias->max_tokens_cap);
     request.max_tokens = static_cast<int64_t>(*alias->max_tokens_cap);
   }
 

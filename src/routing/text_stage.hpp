@@ -3,10 +3,12 @@
 // before any upstream attempt, so that what it changes is keyed, counted and never paid for twice:
 //   1. the request extensions `split_sentences` and `context` are read and removed;
 //   2. split_sentences: the last user message's text is re-flowed one sentence per line;
-//   3. domain context (the alias's `context`, then the request's) becomes a system message after
-//      the caller's own system messages;
+//   3. domain context (the alias's `context`, then the virtual key's, then the request's) becomes
+//      one system message after the caller's own system messages;
 //   4. a cheaper variant: a short, text-only request to an alias with `cheaper` goes to that model;
-//   5. max_tokens: the alias's default when the caller sets none, clamped to its cap;
+//   5. max_tokens: the alias's default when the caller sets none, clamped to its cap (a virtual
+//      key's own cap and default were applied at admission, gateway/key_controls.hpp; the
+//      tighter cap wins and the header names what the caller asked for);
 //   6. pre-flight: prompt tokens (exact where a tokenizer is known, else the conservative
 //      estimate) plus max_tokens against the model's context window; too long goes to the alias's
 //      context_window_fallback, or is refused with 400 context_length_exceeded before any spend.
@@ -19,6 +21,7 @@
 #include <string_view>
 
 #include "core/chat.hpp"
+#include "core/request_context.hpp"
 #include "core/result.hpp"
 #include "routing/config.hpp"
 #include "routing/dispatch.hpp"
@@ -61,7 +64,14 @@ void AddContext(ChatRequest& request, std::string_view context);
 [[nodiscard]] bool NeedsTextStage(const Config& config, std::string_view model, size_t body_bytes,
                                   std::optional<int64_t> max_tokens);
 
-// Steps 1-6 above. Errors: malformed extensions (400), context_length_exceeded (400).
-[[nodiscard]] Status ApplyTextStage(const Config& config, ChatRequest& request, AttemptLog& log);
+// The virtual key's domain context carried by a request (RequestContext::key_context), or "".
+[[nodiscard]] inline std::string_view KeyContext(const RequestContext& ctx) {
+  return ctx.key_context ? std::string_view(*ctx.key_context) : std::string_view();
+}
+
+// Steps 1-6 above; `key_context` is the caller's virtual key's context (KeyContext). Errors:
+// malformed extensions (400), context_length_exceeded (400).
+[[nodiscard]] Status ApplyTextStage(const Config& config, ChatRequest& request, AttemptLog& log,
+                                    std::string_view key_context = {});
 
 }  // namespace modelmux::routing

@@ -173,6 +173,52 @@ TEST(ApplyTextStage, MaxTokensDefaultAndClamp) {
   EXPECT_EQ(c.max_tokens_clamp, "");
 }
 
+TEST(ApplyTextStage, KeyContextGoesBetweenTheRoutesAndTheRequests) {
+  auto cfg = Cfg();
+  ChatRequest r = Request("legal", "什么是承诺？", R"({"context":"案件背景：买卖合同纠纷。"})");
+  AttemptLog log;
+  ASSERT_TRUE(ApplyTextStage(*cfg, r, log, "本团队只处理中国大陆的合同。").ok());
+  ASSERT_EQ(r.messages.size(), 2u);
+  EXPECT_EQ(r.messages[0].role, Role::kSystem);
+  const std::string expected =
+      "合同法术语：要约、承诺。\n\n本团队只处理中国大陆的合同。\n\n案件背景：买卖合同纠纷。";
+  EXPECT_EQ(r.messages[0].Text(), expected);
+  EXPECT_EQ(log.context_tokens, text::CountText("gpt-4o", expected).tokens);
+
+  // A key's context alone, on a model without controls.
+  ChatRequest plain = Request("big", "hi");
+  AttemptLog p;
+  ASSERT_TRUE(ApplyTextStage(*cfg, plain, p, "Glossary: SLA = service level agreement").ok());
+  ASSERT_EQ(plain.messages.size(), 2u);
+  EXPECT_EQ(plain.messages[0].Text(), "Glossary: SLA = service level agreement");
+  EXPECT_EQ(p.context_tokens,
+            text::CountText("gpt-4o", "Glossary: SLA = service level agreement").tokens);
+
+  RequestContext ctx;
+  EXPECT_EQ(KeyContext(ctx), "");
+  ctx.key_context = std::make_shared<const std::string>("术语");
+  EXPECT_EQ(KeyContext(ctx), "术语");
+}
+
+TEST(ApplyTextStage, AliasCapAfterAKeyClampKeepsWhatTheCallerAsked) {
+  auto cfg = Cfg();
+  ChatRequest r = Request("capped", "hi");
+  r.max_tokens = 4000;  // the key clamped 9000 to 4000 at admission
+  AttemptLog log;
+  log.max_tokens_clamp = "9000->4000";
+  ASSERT_TRUE(ApplyTextStage(*cfg, r, log).ok());
+  EXPECT_EQ(r.max_tokens, 1000);
+  EXPECT_EQ(log.max_tokens_clamp, "9000->1000");
+  // The key's cap tighter than the alias's: the key's clamp stands.
+  ChatRequest k = Request("capped", "hi");
+  k.max_tokens = 500;
+  AttemptLog l2;
+  l2.max_tokens_clamp = "9000->500";
+  ASSERT_TRUE(ApplyTextStage(*cfg, k, l2).ok());
+  EXPECT_EQ(k.max_tokens, 500);
+  EXPECT_EQ(l2.max_tokens_clamp, "9000->500");
+}
+
 TEST(ApplyTextStage, ShortTextRequestsTakeTheCheaperVariant) {
   auto cfg = Cfg();
   ChatRequest small = Request("smart", "What is 2+2?");

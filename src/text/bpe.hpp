@@ -2,7 +2,7 @@
 // Byte-pair encoding over a rank table (tiktoken's algorithm): a piece of bytes is split into
 // single bytes, then the adjacent pair whose concatenation has the lowest rank is merged (the
 // leftmost one on ties) until no adjacent pair is a token. Short pieces use a quadratic loop
-// over a small array; long ones a heap over a linked list, with the same result.
+// over a small array; long ones a tournament tree over a linked list, with the same result.
 //
 // RankTable reads the compact table format of scripts/tokenizer-tables.mjs ("TKR1", u32 count,
 // then per rank a u8 length and the token's bytes) from memory that must outlive it (the blobs
@@ -32,6 +32,9 @@ class RankTable {
                     static_cast<unsigned char>(bytes[1])];
     }
     if (bytes.size() == 1) return singles_[static_cast<unsigned char>(bytes[0])];
+    if (bytes.size() == 3) {
+      if (const int i = ThreeByteIndex(bytes); i >= 0) return triples_[i];
+    }
     return LookUp(bytes);
   }
   // The bytes of token `rank` (empty for an unused or out-of-range rank).
@@ -42,6 +45,15 @@ class RankTable {
  private:
   friend class BytePairMerger;
   RankTable() = default;
+  // The index in triples_ of a three-byte UTF-8 sequence (U+0800..U+FFFF: CJK ideographs, kana,
+  // hangul, most punctuation), or -1 for any other three bytes.
+  static int ThreeByteIndex(std::string_view b) {
+    const auto c0 = static_cast<unsigned char>(b[0]);
+    const auto c1 = static_cast<unsigned char>(b[1]);
+    const auto c2 = static_cast<unsigned char>(b[2]);
+    if ((c0 & 0xF0) != 0xE0 || (c1 & 0xC0) != 0x80 || (c2 & 0xC0) != 0x80) return -1;
+    return (c0 & 0x0F) << 12 | (c1 & 0x3F) << 6 | (c2 & 0x3F);
+  }
   uint32_t LookUp(std::string_view bytes) const;
   uint32_t LookUpHashed(std::string_view bytes, uint64_t head, uint64_t hash) const;
   bool MayContain(uint64_t hash) const;
@@ -65,9 +77,11 @@ class RankTable {
   // are not tokens, and it answers them without touching slots_.
   std::vector<uint64_t> filter_;
   uint64_t filter_mask_ = 0;
-  // Direct tables for the most frequent lookups: single bytes and byte pairs.
+  // Direct tables for the most frequent lookups: single bytes, byte pairs, and whole three-byte
+  // characters (every CJK character of a Chinese text is looked up as one while merging).
   std::vector<uint32_t> singles_;
   std::vector<uint32_t> pairs_;
+  std::vector<uint32_t> triples_;
 };
 
 // Splits pieces into tokens. Holds reusable scratch buffers and a small cache of recent hits
@@ -88,6 +102,8 @@ class BytePairMerger {
   [[nodiscard]] uint32_t RankOf(std::string_view bytes);
 
  private:
+  // Starts loading what RankOf(bytes) will read (a hint; no effect on results).
+  void Prefetch(std::string_view bytes) const;
   std::span<const uint32_t> SplitMerged(std::string_view piece);
   std::span<const uint32_t> SplitShort(std::string_view piece);
   std::span<const uint32_t> SplitLong(std::string_view piece);
@@ -98,12 +114,7 @@ class BytePairMerger {
   std::vector<uint32_t> pair_ranks_;
   std::vector<uint32_t> next_;
   std::vector<uint32_t> prev_;
-  struct Candidate {
-    uint32_t rank;
-    uint32_t start;
-    uint32_t end;
-  };
-  std::vector<Candidate> heap_;
+  std::vector<uint64_t> tree_;  // SplitLong's tournament tree of (rank << 32 | start)
 };
 
 }  // namespace modelmux::text

@@ -3,8 +3,14 @@
 #include <gmock/gmock.h>
 #include <gtest/gtest.h>
 
+#include <random>
 #include <string>
 #include <vector>
+
+extern "C" const unsigned char mm_tokenizer_cl100k_base[];
+extern "C" const unsigned char mm_tokenizer_cl100k_base_end[];
+extern "C" const unsigned char mm_tokenizer_o200k_base[];
+extern "C" const unsigned char mm_tokenizer_o200k_base_end[];
 
 namespace modelmux::text {
 namespace {
@@ -76,7 +82,7 @@ TEST(BpeTest, MergesLowestRankFirst) {
 }
 
 TEST(BpeTest, LongPiecesMergeLikeShortOnes) {
-  // The heap path (pieces > 128 bytes) must give the same boundaries as repeating a short piece
+  // The tree path (long pieces) must give the same boundaries as repeating a short piece
   // whose merges cannot cross the repetition boundary ("|" never merges).
   const std::string blob = ToyBlob({"ab", "abab", "ba", "cab", "cabab"});
   const RankTable t = *RankTable::Parse(Bytes(blob));
@@ -95,6 +101,54 @@ TEST(BpeTest, LongPiecesMergeLikeShortOnes) {
   expected.push_back(static_cast<uint32_t>(long_piece.size()));
   EXPECT_EQ(long_starts, expected);
   EXPECT_THAT(short_starts, ElementsAre(0, 5, 7, 8));  // "cabab" "ba" "|"
+}
+
+// tiktoken's merge loop written out naively (every round: rescan all adjacent pairs, merge the
+// lowest rank, leftmost on ties), as the reference for both of BytePairMerger's paths.
+std::vector<uint32_t> ReferenceStarts(const RankTable& t, std::string_view piece) {
+  std::vector<uint32_t> starts;
+  for (uint32_t i = 0; i <= piece.size(); ++i) starts.push_back(i);
+  if (piece.size() <= 1 || t.Rank(piece) != kNoRank)
+    return {0, static_cast<uint32_t>(piece.size())};
+  while (starts.size() > 2) {
+    uint32_t best = kNoRank;
+    size_t at = 0;
+    for (size_t i = 0; i + 2 < starts.size(); ++i) {
+      const uint32_t r = t.Rank(piece.substr(starts[i], starts[i + 2] - starts[i]));
+      if (r < best) {
+        best = r;
+        at = i;
+      }
+    }
+    if (best == kNoRank) break;
+    starts.erase(starts.begin() + static_cast<ptrdiff_t>(at) + 1);
+  }
+  return starts;
+}
+
+TEST(BpeTest, RealTablesMatchTheNaiveLoopOnChineseOfEveryLength) {
+  const std::string hanzi =
+      "的一是不了人我在有他这中大来上国个到说们为子和你地出道也时年得就那要下以生会自着去之过家"
+      "学对可她里后小么心多天而能好都然没日于起还发成事只作当想看文无开手十用主行方又如前所本见经"
+      "頫龘鱻麤饕餮魑魅魍魉";
+  std::vector<std::string> chars;
+  for (size_t i = 0; i < hanzi.size(); i += 3) chars.push_back(hanzi.substr(i, 3));
+  std::mt19937 random(20261129);
+  using Blob = std::pair<const unsigned char*, const unsigned char*>;
+  for (auto [begin, end] : {Blob{mm_tokenizer_cl100k_base, mm_tokenizer_cl100k_base_end},
+                            Blob{mm_tokenizer_o200k_base, mm_tokenizer_o200k_base_end}}) {
+    const auto table = RankTable::Parse({begin, static_cast<size_t>(end - begin)});
+    ASSERT_TRUE(table.has_value());
+    BytePairMerger m(*table);
+    for (int round = 0; round < 300; ++round) {
+      std::string piece;
+      const int n = 1 + round % 150;  // 3..450 bytes: both paths, and the switch between them
+      for (int i = 0; i < n; ++i) piece += chars[random() % chars.size()];
+      if (round % 7 == 0) piece.insert(piece.size() / 2, "GPT-4o");
+      ASSERT_EQ(Starts(m, piece), ReferenceStarts(*table, piece)) << piece;
+      EXPECT_EQ(m.Count(piece), ReferenceStarts(*table, piece).size() - 1) << piece;
+    }
+  }
 }
 
 }  // namespace

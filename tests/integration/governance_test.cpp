@@ -153,13 +153,13 @@ TEST(Governance, KeysAreScopedAndRevocable) {
   EXPECT_EQ(emb.status, 403) << emb.body;
   EXPECT_EQ(Code(emb), "task_not_allowed");
 
-  // A max-tokens cap refuses a larger request; a key cannot reach the admin API.
+  // A max-tokens cap clamps a larger request (and says so); a key cannot reach the admin API.
   HttpResult patch = Http("PATCH", gw.base_url + "/admin/keys/" + k.id, R"({"max_tokens":5})",
                           Bearer(kMaster), kTimeout);
   ASSERT_EQ(patch.status, 200) << patch.body;
   HttpResult capped = Chat(gw, Bearer(k.key), ChatBody("up/gpt-4o-mini", R"(,"max_tokens":50)"));
-  EXPECT_EQ(capped.status, 403) << capped.body;
-  EXPECT_EQ(Code(capped), "max_tokens_exceeded");
+  EXPECT_EQ(capped.status, 200) << capped.body;
+  EXPECT_EQ(capped.headers.Get("x-modelmux-max-tokens-clamped"), "50->5");
   EXPECT_EQ(Chat(gw, Bearer(k.key)).status, 200);  // no max_tokens: the cap is written in
   HttpResult self = Http("PATCH", gw.base_url + "/admin/keys/" + k.id, R"({"max_tokens":500})",
                          Bearer(k.key), kTimeout);
@@ -363,6 +363,30 @@ TEST(Governance, CliKeysRoundTrip) {
   EXPECT_EQ(Code(Chat(gw, Bearer(key))), "revoked_api_key");
   auto [missing_code, missing] = Cli(gw, {"show", "key_doesnotexist"});
   EXPECT_NE(missing_code, 0);
+}
+
+TEST(Governance, CliKeysMaxTokensAndContext) {
+  TempDir dir;
+  Service sim = StartSim();
+  Service gw = StartGateway({"--config", dir.Write("c.yaml", Config(sim))}, MasterEnv());
+  const std::string glossary = dir.Write("glossary.txt", "术语：要约 = offer");
+  auto [code, created] = Cli(gw, {"create", "--model", "up/*", "--max-tokens", "64",
+                                  "--default-max-tokens", "16", "--context", "@" + glossary});
+  ASSERT_EQ(code, 0) << created;
+  json::value v = ParseJson(created);
+  ASSERT_TRUE(v.is_object()) << created;
+  EXPECT_EQ(v.at("max_tokens").to_number<int64_t>(), 64);
+  EXPECT_EQ(v.at("default_max_tokens").to_number<int64_t>(), 16);
+  EXPECT_EQ(v.at("context").as_string(), "术语：要约 = offer");
+  const std::string id(v.at("id").as_string());
+  auto [update_code, updated] =
+      Cli(gw, {"update", id, "--default-max-tokens", "32", "--context", ""});
+  ASSERT_EQ(update_code, 0) << updated;
+  json::value u = ParseJson(updated);
+  EXPECT_EQ(u.at("default_max_tokens").to_number<int64_t>(), 32);
+  EXPECT_TRUE(u.at("context").is_null());
+  auto [bad_code, bad] = Cli(gw, {"update", id, "--default-max-tokens", "65"});
+  EXPECT_NE(bad_code, 0) << bad;  // above the cap
 }
 
 }  // namespace
