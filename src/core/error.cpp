@@ -25,7 +25,7 @@ int HttpStatusFor(ErrorKind kind) {
     case ErrorKind::kQuotaExhausted:
       return 429;
     case ErrorKind::kBudgetExceeded:
-      return 429;
+      return 403;  // a spent budget is a permission matter: no retry or wait fixes it
     case ErrorKind::kHeadersTooLarge:
       return 431;
     case ErrorKind::kUpstreamError:

@@ -21,7 +21,7 @@ enum class ErrorKind {
   kContentFilter,    // 400
   kRateLimited,      // 429, retried
   kQuotaExhausted,   // 429, never retried (e.g. insufficient_quota)
-  kBudgetExceeded,   // 429, never retried, names the budget
+  kBudgetExceeded,   // 403, never retried, names the budget and what is left
   kHeadersTooLarge,  // 431
   kUpstreamError,    // 502, retried
   kUnavailable,      // 503, retried

@@ -26,7 +26,7 @@ TEST(ErrorTest, StatusAndRetryClassFollowTheTaxonomy) {
       {ErrorKind::kContentFilter, 400, RetryClass::kNever},
       {ErrorKind::kRateLimited, 429, RetryClass::kRetry},
       {ErrorKind::kQuotaExhausted, 429, RetryClass::kNever},
-      {ErrorKind::kBudgetExceeded, 429, RetryClass::kNever},
+      {ErrorKind::kBudgetExceeded, 403, RetryClass::kNever},
       {ErrorKind::kHeadersTooLarge, 431, RetryClass::kNever},
       {ErrorKind::kUpstreamError, 502, RetryClass::kRetry},
       {ErrorKind::kUnavailable, 503, RetryClass::kRetry},

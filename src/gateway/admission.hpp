@@ -11,7 +11,8 @@
 // Refusals (OpenAI error bodies; the presented key is never echoed):
 //   401 missing_api_key | invalid_api_key | revoked_api_key | expired_api_key
 //   403 ip_not_allowed | model_not_allowed | task_not_allowed (a key's max_tokens cap clamps)
-//   429/403 from the Limiter (rate limits, budgets) when the key has any
+//   429 (rate limits, with retry-after) and 403 budget_exceeded from the Limiter, when the key
+//   has any
 //   503 key_store_unavailable (Redis down and the key not seen recently)
 // IP allowlists: auth.ip_allowlist for every caller (except /healthz and /readyz), and the key's
 // own, checked against the client address (the socket peer; X-Forwarded-For only from

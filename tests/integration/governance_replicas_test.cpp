@@ -108,7 +108,7 @@ void Spread(const std::vector<Service>& gws, const std::string& key, const std::
         } else if (r.status == 429 && Code(r) == "key_rate_limited") {
           ++t.limited;
           if (r.headers.Get("retry-after").empty()) ++t.retry_after_missing;
-        } else if (r.status == 429 && Code(r) == "budget_exceeded") {  // never retried
+        } else if (r.status == 403 && Code(r) == "budget_exceeded") {  // never retried
           ++t.budget;
         } else {
           ++t.other;
@@ -277,7 +277,7 @@ TEST(GovernanceReplicas, SpendSurvivesARestartThroughTheLedger) {
   const std::string extra = R"(,"max_tokens":)" + std::to_string(kMaxTokens);
   HttpResult after = Http("POST", again.base_url + "/v1/chat/completions",
                           Body("up/gpt-4o", 99, extra), Bearer(k.key), kTimeout);
-  EXPECT_EQ(after.status, 429) << after.body << " (spent before the restart: " << spent << ")";
+  EXPECT_EQ(after.status, 403) << after.body << " (spent before the restart: " << spent << ")";
   EXPECT_EQ(Code(after), "budget_exceeded");
 }
 

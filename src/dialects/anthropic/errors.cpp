@@ -98,8 +98,9 @@ std::string_view ErrorTypeFor(ErrorKind kind) {
       return "request_too_large";
     case ErrorKind::kRateLimited:
     case ErrorKind::kQuotaExhausted:
-    case ErrorKind::kBudgetExceeded:
       return "rate_limit_error";
+    case ErrorKind::kBudgetExceeded:
+      return "permission_error";
     case ErrorKind::kOverloaded:
       return "overloaded_error";
     case ErrorKind::kTimeout:

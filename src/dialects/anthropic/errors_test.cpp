@@ -98,7 +98,7 @@ TEST(AnthropicErrorsTest, EncodesEveryKind) {
       {ErrorKind::kPayloadTooLarge, "request_too_large"},
       {ErrorKind::kRateLimited, "rate_limit_error"},
       {ErrorKind::kQuotaExhausted, "rate_limit_error"},
-      {ErrorKind::kBudgetExceeded, "rate_limit_error"},
+      {ErrorKind::kBudgetExceeded, "permission_error"},
       {ErrorKind::kUpstreamError, "api_error"},
       {ErrorKind::kUnavailable, "api_error"},
       {ErrorKind::kInternal, "api_error"},
