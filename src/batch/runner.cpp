@@ -191,7 +191,7 @@ asio::awaitable<Outcome> Runner::Execute(WorkItem item) {
   int gate_waits = 0;
   for (int round = 0;;) {
     co_await WaitUntil(pause_until_);
-    std::optional<govern::Admission> admission;
+    LineAdmission admission;
     if (options_.gate) {
       auto admitted = co_await options_.gate->Admit(item);
       if (!admitted.ok()) {
@@ -219,6 +219,7 @@ asio::awaitable<Outcome> Runner::Execute(WorkItem item) {
     ctx.request_id = o.request_id;
     ctx.start = Clock::now();
     ctx.deadline = ctx.start + timeout;
+    ctx.key_context = admission.context;
     routing::AttemptLog log;
     std::optional<Error> error;
     try {
@@ -252,7 +253,7 @@ asio::awaitable<Outcome> Runner::Execute(WorkItem item) {
     if (limiter_.limited()) limiter_.Settle(reserve, o.usage ? o.usage->total() : 0);
     if (options_.gate) {
       o.error = error;  // what Finish records
-      co_await options_.gate->Finish(std::move(admission), o);
+      co_await options_.gate->Finish(std::move(admission.admission), o);
       o.error.reset();
     }
     if (error && error->kind == ErrorKind::kRateLimited && round < options_.rate_limit_retries &&

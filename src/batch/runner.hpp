@@ -53,14 +53,19 @@ class ResultSink {
 // Admission of each line by an outside authority: the gateway's Batch API holds a job's lines to
 // the rate windows and budgets of the key that created it, as it does that key's direct calls
 // (gateway/batch_gate.hpp). Called on the runner's executor.
+struct LineAdmission {
+  std::optional<govern::Admission> admission;  // to settle; nullopt: nothing to settle
+  std::shared_ptr<const std::string> context;  // the key's domain context (RequestContext)
+};
+
 class LineGate {
  public:
   virtual ~LineGate() = default;
   // Before each call of a line. A refusal of kind kRateLimited (with retry_after) pauses the line
   // and tries again; any other refusal (a budget spent, a model not allowed) fails the line with
-  // that error, and nothing is sent upstream. nullopt: admitted with nothing to settle.
-  virtual boost::asio::awaitable<Result<std::optional<govern::Admission>>> Admit(
-      const WorkItem& item) = 0;
+  // that error, and nothing is sent upstream. The gate may change the line as the key's own call
+  // would be changed (its max_tokens cap and default).
+  virtual boost::asio::awaitable<Result<LineAdmission>> Admit(WorkItem& item) = 0;
   // After the call (or a refusal of Admit): settles (served) or releases the admission, and
   // records the call.
   virtual boost::asio::awaitable<void> Finish(std::optional<govern::Admission> admission,

@@ -3,6 +3,7 @@
 #include <chrono>
 #include <mutex>
 
+#include "govern/scope.hpp"
 #include "media/prepare.hpp"
 #include "telemetry/price_table.hpp"
 
@@ -34,15 +35,21 @@ class BatchGate final : public batch::LineGate {
   BatchGate(BatchGateOptions options, std::string owner, std::string prefix)
       : options_(std::move(options)), owner_(std::move(owner)), prefix_(std::move(prefix)) {}
 
-  asio::awaitable<Result<std::optional<govern::Admission>>> Admit(
-      const batch::WorkItem& item) override {
-    if (!options_.gatekeeper || owner_ == "master" || owner_ == "anonymous") {
-      co_return std::optional<govern::Admission>();
-    }
+  asio::awaitable<Result<batch::LineAdmission>> Admit(batch::WorkItem& item) override {
+    batch::LineAdmission out;
+    if (!options_.gatekeeper || owner_ == "master" || owner_ == "anonymous") co_return out;
     MM_CO_TRY(Caller caller, co_await CallerOf());
-    auto admitted = co_await options_.gatekeeper->Admit(caller, FactsOf(item), options_.router());
-    if (admitted.ok() && *admitted) (*admitted)->key_name = caller.key->name;
-    co_return admitted;
+    const govern::KeyRecord& key = *caller.key;
+    // The key's max_tokens cap and default, and its domain context, as on its direct calls.
+    if (item.endpoint == batch::Endpoint::kChat) {
+      const govern::MaxTokensDecision d = govern::KeyMaxTokens(key, item.chat.max_tokens);
+      if (d.value) item.chat.max_tokens = d.value;
+      if (!key.context.empty()) out.context = std::make_shared<const std::string>(key.context);
+    }
+    MM_CO_TRY(out.admission,
+              co_await options_.gatekeeper->Admit(caller, FactsOf(item), options_.router()));
+    if (out.admission) out.admission->key_name = key.name;
+    co_return out;
   }
 
   asio::awaitable<void> Finish(std::optional<govern::Admission> admission,

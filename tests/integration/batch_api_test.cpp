@@ -437,6 +437,38 @@ TEST(BatchApi, LinesAreHeldToTheKeysBudget) {
       << Http("GET", gw.base_url + "/v1/usage?since=1d", {}, Bearer(k.key), kTimeout).body;
 }
 
+// A batch line gets its key's max_tokens cap and domain context, as the key's direct call would.
+TEST(BatchApi, LinesGetTheKeysMaxTokensCapAndContext) {
+  TempDir dir;
+  Service sim = StartSim();
+  Service gw = StartGateway({"--config", dir.Write("c.yaml", Config(sim))},
+                            {{"MODELMUX_MASTER_KEY", kMaster}});
+  const std::string glossary(600, 'g');
+  NewKey capped = CreateKey(gw, R"({"models":["*"],"tasks":["text","batch"],"max_tokens":5,)"
+                                R"("context":"Glossary: )" +
+                                    glossary + R"("})");
+  NewKey plain = CreateKey(gw, R"({"models":["*"],"tasks":["text","batch"]})");
+  const std::string line =
+      R"({"custom_id":"x","method":"POST","url":"/v1/chat/completions","body":{)"
+      R"("model":"up/gpt-4o-mini","max_tokens":20,"messages":[{"role":"user","content":"hi"}]}})"
+      "\n";
+  // usage of the one response line of a batch run by `key`.
+  auto usage_of = [&](const std::string& key) {
+    const std::string id = CreateBatch(gw, UploadId(gw, line, key), key);
+    json::value done = WaitFor(gw, id, {"completed", "failed"}, 30s, key);
+    EXPECT_EQ(Int(done.at("request_counts").at("completed")), 1) << json::serialize(done);
+    const std::string out = Content(gw, Str(done.at("output_file_id")), key);
+    json::value v = ParseJson(out.substr(0, out.find('\n')));
+    return v.at("response").at("body").at("usage");
+  };
+  json::value a = usage_of(capped.key);
+  json::value b = usage_of(plain.key);
+  EXPECT_EQ(Int(a.at("completion_tokens")), 5) << json::serialize(a);
+  EXPECT_EQ(Int(b.at("completion_tokens")), 20) << json::serialize(b);
+  EXPECT_GT(Int(a.at("prompt_tokens")), Int(b.at("prompt_tokens")) + 50)
+      << "the key's context did not reach the upstream";
+}
+
 TEST(BatchApi, RetentionSweepRemovesExpiredJobsAndFiles) {
   TempDir dir;
   Service sim = StartSim();
