@@ -107,6 +107,7 @@ std::string Report::ToJson() const {
       {"cost_usd_micros", p.cost_micros_usd},
       {"cache_hits", cache_hits},
       {"rate_limited", p.rate_limited},
+      {"provider_pauses", p.provider_pauses},
       {"wall_time_s", wall},
       {"requests_per_s", p.rate()},
       {"cancelled", cancelled},

@@ -28,7 +28,8 @@ struct Progress {
   uint64_t done = 0;     // finished in this run (ok + failed)
   uint64_t ok = 0, failed = 0;
   uint64_t in_flight = 0;
-  uint64_t rate_limited = 0;  // 429 answers that paused the runner
+  uint64_t rate_limited = 0;     // 429 answers that paused the runner
+  uint64_t provider_pauses = 0;  // waits for the provider's window reset it announced
   int64_t prompt_tokens = 0, completion_tokens = 0;
   int64_t cost_micros_usd = 0;  // USD only (other currencies are in the report per model)
   std::chrono::milliseconds elapsed{0};

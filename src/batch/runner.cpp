@@ -162,6 +162,26 @@ asio::awaitable<void> Runner::Worker() {
   }
 }
 
+void Runner::FollowProviderLimits(const routing::ProviderLimits& limits, int64_t reserve,
+                                  Clock::time_point now) {
+  // The calls still out (this one is done) will use what the provider has left.
+  const auto others = static_cast<int64_t>(builder_.progress().in_flight) - 1;
+  auto pause = [&](milliseconds reset) {
+    if (reset.count() <= 0) reset = options_.default_pause;
+    const auto until = now + reset;
+    if (until > pause_until_) {
+      pause_until_ = until;
+      ++builder_.progress().provider_pauses;
+    }
+  };
+  if (limits.remaining_requests && *limits.remaining_requests <= others) {
+    pause(limits.reset_requests);
+  }
+  if (limits.remaining_tokens && *limits.remaining_tokens < reserve * (others + 1)) {
+    pause(limits.reset_tokens);
+  }
+}
+
 asio::awaitable<void> Runner::WaitUntil(Clock::time_point t) {
   if (t <= Clock::now()) co_return;
   asio::steady_timer timer(co_await asio::this_coro::executor, t);
@@ -251,6 +271,9 @@ asio::awaitable<Outcome> Runner::Execute(WorkItem item) {
     o.cache_hit = log.cache == "hit";
     o.attempts += log.attempts;
     if (limiter_.limited()) limiter_.Settle(reserve, o.usage ? o.usage->total() : 0);
+    if (options_.follow_provider_limits && log.provider_limits) {
+      FollowProviderLimits(*log.provider_limits, reserve, now);
+    }
     if (options_.gate) {
       o.error = error;  // what Finish records
       co_await options_.gate->Finish(std::move(admission.admission), o);

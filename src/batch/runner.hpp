@@ -80,6 +80,10 @@ struct RunOptions {
   std::chrono::milliseconds flush_interval{200};
   std::chrono::milliseconds progress_interval{100};  // how often on_progress runs
   int rate_limit_retries = 6;  // extra rounds for a 429 after the router's own retries
+  // Pace by what the provider says of its window (x-ratelimit-remaining-* and -reset-*): when
+  // the calls or tokens it has left are no more than what is already in flight, new calls wait
+  // for its reset, so its limit is used to the full without a 429 (with or without --rpm/--tpm).
+  bool follow_provider_limits = true;
   std::chrono::milliseconds default_pause{1'000};
   std::chrono::milliseconds request_timeout{0};  // 0: the config's router.timeout
   int64_t default_output_tokens = 256;  // the TPM reservation of a request without max_tokens
@@ -108,6 +112,9 @@ class Runner {
   boost::asio::awaitable<void> Ticker();
   boost::asio::awaitable<Outcome> Execute(WorkItem item);
   boost::asio::awaitable<void> WaitUntil(std::chrono::steady_clock::time_point t);
+  // Pauses new calls until the provider's reset when what it has left is already in flight.
+  void FollowProviderLimits(const routing::ProviderLimits& limits, int64_t reserve,
+                            std::chrono::steady_clock::time_point now);
   void TaskDone();  // a worker or the ticker ended
   void Record(const Outcome& outcome);
   void FlushNow();

@@ -2,6 +2,7 @@
 
 #include <boost/asio/co_spawn.hpp>
 #include <boost/asio/detached.hpp>
+#include <cctype>
 #include <charconv>
 
 namespace modelmux::routing {
@@ -165,6 +166,68 @@ std::string Dispatcher::FallbackAfter(const ModelAlias* alias, const Error& erro
   if (!resilience::Retryable(error, ShouldRetryHint(error))) return {};
   if (next_fallback >= alias->fallbacks.size()) return {};
   return alias->fallbacks[next_fallback++];
+}
+
+std::optional<std::chrono::milliseconds> ParseResetDuration(std::string_view text) {
+  if (text.empty()) return std::nullopt;
+  double total_ms = 0;
+  size_t i = 0;
+  bool any = false;
+  while (i < text.size()) {
+    size_t j = i;
+    while (j < text.size() &&
+           (std::isdigit(static_cast<unsigned char>(text[j])) || text[j] == '.')) {
+      ++j;
+    }
+    if (j == i) return std::nullopt;
+    double value = 0;
+    auto [end, ec] = std::from_chars(text.data() + i, text.data() + j, value);
+    if (ec != std::errc() || end != text.data() + j) return std::nullopt;
+    size_t k = j;
+    while (k < text.size() && std::isalpha(static_cast<unsigned char>(text[k]))) ++k;
+    const std::string_view unit = text.substr(j, k - j);
+    double scale = 0;
+    if (unit.empty() || unit == "s") {
+      scale = 1000;
+    } else if (unit == "ms") {
+      scale = 1;
+    } else if (unit == "us") {
+      scale = 0.001;
+    } else if (unit == "ns") {
+      scale = 0.000001;
+    } else if (unit == "m") {
+      scale = 60'000;
+    } else if (unit == "h") {
+      scale = 3'600'000;
+    } else {
+      return std::nullopt;
+    }
+    if (unit.empty() && (i != 0 || k != text.size())) return std::nullopt;  // plain seconds only
+    total_ms += value * scale;
+    any = true;
+    i = k;
+  }
+  if (!any || total_ms < 0 || total_ms > 86'400'000.0 * 366) return std::nullopt;
+  return std::chrono::milliseconds(static_cast<int64_t>(total_ms + 0.5));
+}
+
+std::optional<ProviderLimits> ProviderLimitsFrom(std::string_view remaining_requests,
+                                                 std::string_view reset_requests,
+                                                 std::string_view remaining_tokens,
+                                                 std::string_view reset_tokens) {
+  auto count = [](std::string_view s) -> std::optional<int64_t> {
+    int64_t n = 0;
+    auto [end, ec] = std::from_chars(s.data(), s.data() + s.size(), n);
+    if (s.empty() || ec != std::errc() || end != s.data() + s.size() || n < 0) return std::nullopt;
+    return n;
+  };
+  ProviderLimits l;
+  l.remaining_requests = count(remaining_requests);
+  l.remaining_tokens = count(remaining_tokens);
+  if (!l.remaining_requests && !l.remaining_tokens) return std::nullopt;
+  l.reset_requests = ParseResetDuration(reset_requests).value_or(std::chrono::milliseconds(0));
+  l.reset_tokens = ParseResetDuration(reset_tokens).value_or(std::chrono::milliseconds(0));
+  return l;
 }
 
 std::optional<double> HeadroomFromHeaders(std::string_view remaining_requests,

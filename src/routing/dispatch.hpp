@@ -48,6 +48,13 @@ namespace modelmux::routing {
 }
 
 // One deployment, as an attempt sees it.
+// What a provider said of its rate limits in an answer (OpenAI-style x-ratelimit-* headers): the
+// calls and tokens left in its current window and when each window resets.
+struct ProviderLimits {
+  std::optional<int64_t> remaining_requests, remaining_tokens;
+  std::chrono::milliseconds reset_requests{0}, reset_tokens{0};
+};
+
 struct Target {
   const upstream::Provider* provider = nullptr;
   std::string model;            // the upstream model name
@@ -60,6 +67,8 @@ struct Target {
   // Set by the attempt loop for each attempt: where the attempt adds the time it waits for the
   // upstream (UpstreamTimer; AttemptLog::upstream), and the W3C traceparent to send ("": none).
   std::chrono::nanoseconds* upstream_wait = nullptr;
+  // Where the attempt writes what the provider said of its rate limits (AttemptLog).
+  std::optional<ProviderLimits>* provider_limits = nullptr;
   std::string traceparent;
 };
 
@@ -88,6 +97,16 @@ void AddTraceparent(const Target& target, net::Headers& headers);
 // The headroom (0..1) a provider reports in its OpenAI-style rate-limit headers: the smaller of
 // x-ratelimit-remaining-requests / x-ratelimit-limit-requests and the same for tokens; nullopt
 // when it reports neither.
+// x-ratelimit-remaining-{requests,tokens} and x-ratelimit-reset-{requests,tokens} ("6m0s",
+// "1.5s", "20ms", or plain seconds); nullopt when neither remaining count is there.
+[[nodiscard]] std::optional<ProviderLimits> ProviderLimitsFrom(std::string_view remaining_requests,
+                                                               std::string_view reset_requests,
+                                                               std::string_view remaining_tokens,
+                                                               std::string_view reset_tokens);
+// A Go duration as OpenAI sends it ("6m0s", "1.5s", "20ms", "1h2m") or plain seconds ("2") ->
+// milliseconds; nullopt when malformed.
+[[nodiscard]] std::optional<std::chrono::milliseconds> ParseResetDuration(std::string_view text);
+
 [[nodiscard]] std::optional<double> HeadroomFromHeaders(std::string_view remaining_requests,
                                                         std::string_view limit_requests,
                                                         std::string_view remaining_tokens,
@@ -123,6 +142,8 @@ struct AttemptLog {
   // Time spent waiting for upstreams over every attempt: from sending the call to its answer
   // (non-streamed) or its first piece (streamed). The gateway's overhead metric excludes it.
   std::chrono::nanoseconds upstream{0};
+  // What the provider of the last answer said of its rate limits (the batch runner paces by it).
+  std::optional<ProviderLimits> provider_limits;
   // Tracing, set by the caller: the trace to continue (invalid: none) and whether to record
   // attempt spans (false: the caller's traceparent is forwarded as it is).
   telemetry::TraceContext trace;
@@ -224,7 +245,10 @@ boost::asio::awaitable<Result<T>> Dispatcher::Run(std::string model, RequestCont
       break;  // a fallback that cannot be resolved now: report the error that led to it
     }
     Stage stage = std::move(stage_r).value();
-    for (auto& t : stage.targets) t.upstream_wait = &log.upstream;
+    for (auto& t : stage.targets) {
+      t.upstream_wait = &log.upstream;
+      t.provider_limits = &log.provider_limits;
+    }
     if (stage_no == 0) first_alias = stage.alias;  // the fallback chain is the first alias's
     std::vector<size_t> tried;
     int retries = 0;

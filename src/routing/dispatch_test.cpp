@@ -320,3 +320,38 @@ TEST_F(DispatchTest, UnknownModelIsAnError) {
 
 }  // namespace
 }  // namespace modelmux::routing
+
+namespace modelmux::routing {
+namespace {
+
+TEST(ProviderLimitsHeaders, ResetDurationsInGoAndPlainForms) {
+  using std::chrono::milliseconds;
+  EXPECT_EQ(ParseResetDuration("6m0s"), milliseconds(360'000));
+  EXPECT_EQ(ParseResetDuration("1.5s"), milliseconds(1'500));
+  EXPECT_EQ(ParseResetDuration("20ms"), milliseconds(20));
+  EXPECT_EQ(ParseResetDuration("1h2m3s"), milliseconds(3'723'000));
+  EXPECT_EQ(ParseResetDuration("2"), milliseconds(2'000));
+  EXPECT_EQ(ParseResetDuration("0s"), milliseconds(0));
+  for (const char* bad : {"", "s", "1x", "-1s", "1s2", "abc", "1..2s"}) {
+    EXPECT_FALSE(ParseResetDuration(bad).has_value()) << bad;
+  }
+}
+
+TEST(ProviderLimitsHeaders, RemainingCountsWithTheirResets) {
+  auto l = ProviderLimitsFrom("3", "1.2s", "4000", "6m0s");
+  ASSERT_TRUE(l.has_value());
+  EXPECT_EQ(l->remaining_requests, 3);
+  EXPECT_EQ(l->remaining_tokens, 4000);
+  EXPECT_EQ(l->reset_requests, std::chrono::milliseconds(1'200));
+  EXPECT_EQ(l->reset_tokens, std::chrono::milliseconds(360'000));
+  // Only one of the two, or a reset that cannot be read (0: the caller's default pause).
+  auto r = ProviderLimitsFrom("0", "soon", "", "");
+  ASSERT_TRUE(r.has_value());
+  EXPECT_EQ(r->remaining_requests, 0);
+  EXPECT_FALSE(r->remaining_tokens.has_value());
+  EXPECT_EQ(r->reset_requests, std::chrono::milliseconds(0));
+  EXPECT_FALSE(ProviderLimitsFrom("", "1s", "x", "1s").has_value());
+}
+
+}  // namespace
+}  // namespace modelmux::routing

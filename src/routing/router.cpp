@@ -143,6 +143,14 @@ void AddIdempotencyKey(const Target& target, net::Headers& headers) {
 }
 
 void NoteHeadroom(const Target& target, const net::Headers& headers) {
+  if (target.provider_limits != nullptr) {
+    if (auto l = ProviderLimitsFrom(headers.Get("x-ratelimit-remaining-requests"),
+                                    headers.Get("x-ratelimit-reset-requests"),
+                                    headers.Get("x-ratelimit-remaining-tokens"),
+                                    headers.Get("x-ratelimit-reset-tokens"))) {
+      *target.provider_limits = *l;
+    }
+  }
   if (target.set == nullptr) return;
   if (auto h = HeadroomFromHeaders(
           headers.Get("x-ratelimit-remaining-requests"), headers.Get("x-ratelimit-limit-requests"),

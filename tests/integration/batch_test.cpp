@@ -266,6 +266,28 @@ TEST_F(BatchTest, ClientSideRpmKeepsTheProviderUnderItsLimit) {
   EXPECT_GE(took, 4500ms);
 }
 
+TEST_F(BatchTest, ProviderAnnouncedLimitsAreFollowedWithoutA429) {
+  // No --rpm: the runner learns the window from the simulator's x-ratelimit-remaining-requests
+  // and -reset-requests and waits for the reset when what is left is already in flight.
+  Service sim = StartSim({"--rpm", "10", "--window-s", "2"});
+  const std::string in = In(SimpleLines(0, 30));
+  const std::string report = (dir_.path() / "report.json").string();
+  const auto start = std::chrono::steady_clock::now();
+  CliRun r = Batch(
+      {in, "-o", Out(), "--config", Config(sim), "-m", "up/m", "-c", "4", "--report", report});
+  const auto took = std::chrono::steady_clock::now() - start;
+  ASSERT_EQ(r.code, 0) << r.err;
+  EXPECT_EQ(ReadLines(Out()).size(), 30u);
+  EXPECT_EQ(SimStatus(sim, "429"), 0) << "the announced window was not followed";
+  EXPECT_EQ(SimTotal(sim), 30);
+  json::value rep = ParseJson(ReadLines(report).at(0));
+  EXPECT_GE(IntAt(rep, {"provider_pauses"}), 2);
+  EXPECT_EQ(IntAt(rep, {"rate_limited"}), 0);
+  std::cerr << "30 lines at 10 per 2 s window: "
+            << std::chrono::duration_cast<std::chrono::milliseconds>(took).count() << " ms, "
+            << IntAt(rep, {"provider_pauses"}) << " provider pauses\n";
+}
+
 TEST_F(BatchTest, RateLimitPausesTheRunnerAndEveryLineSucceeds) {
   Service sim = StartSim({"--rpm", "5", "--window-s", "1"});
   const std::string in = In(SimpleLines(0, 20));
