@@ -26,17 +26,6 @@ std::string Config(const Service& sim, std::string_view extra = {}) {
          "/v1\", api_key: sk-test}\n" + std::string(extra);
 }
 
-HeaderList Bearer(const std::string& key) {
-  if (key.empty()) return {};
-  return {{"authorization", "Bearer " + key}};
-}
-
-std::string Code(const HttpResult& r) {
-  json::object e = ExpectOpenAiError(r.body);
-  const auto* c = e.if_contains("code");
-  return c && c->is_string() ? std::string(c->as_string()) : "<no code>";
-}
-
 int64_t Int(const json::value& v) {
   if (v.is_int64()) return v.get_int64();
   if (v.is_uint64()) return static_cast<int64_t>(v.get_uint64());
@@ -197,14 +186,14 @@ TEST(BatchApi, UploadCreatePollDownload) {
   // Errors in the OpenAI shape.
   HttpResult purpose = Upload(gw, Lines(1), {}, "fine-tune");
   EXPECT_EQ(purpose.status, 400);
-  EXPECT_EQ(Code(purpose), "invalid_purpose");
+  EXPECT_EQ(ErrorCode(purpose), "invalid_purpose");
   HeaderList mp{{"content-type", "multipart/form-data; boundary=" + kBoundary}};
   HttpResult no_file = Http("POST", gw.base_url + "/v1/files", Multipart("batch", "", false), mp);
   EXPECT_EQ(no_file.status, 400);
-  EXPECT_EQ(Code(no_file), "missing_file");
+  EXPECT_EQ(ErrorCode(no_file), "missing_file");
   HttpResult bad_jsonl = Upload(gw, Lines(2) + "{not json\n");
   EXPECT_EQ(bad_jsonl.status, 400);
-  EXPECT_EQ(Code(bad_jsonl), "invalid_jsonl");
+  EXPECT_EQ(ErrorCode(bad_jsonl), "invalid_jsonl");
   EXPECT_NE(bad_jsonl.body.find("line 3"), std::string::npos) << bad_jsonl.body;
   HttpResult unknown = Http("GET", gw.base_url + "/v1/batches/batch_nope", {}, {}, kTimeout);
   EXPECT_EQ(unknown.status, 404);
@@ -217,7 +206,7 @@ TEST(BatchApi, UploadCreatePollDownload) {
                                R"(","endpoint":"/v1/chat/completions","completion_window":"1h"})",
                            {}, kTimeout);
   EXPECT_EQ(window.status, 400);
-  EXPECT_EQ(Code(window), "invalid_completion_window");
+  EXPECT_EQ(ErrorCode(window), "invalid_completion_window");
 
   // Deletion.
   HttpResult del = Http("DELETE", gw.base_url + "/v1/files/" + file_id, {}, {}, kTimeout);
@@ -319,27 +308,16 @@ TEST(BatchApi, JobResumesAfterTheGatewayIsKilled) {
   EXPECT_LE(Int(stats.at("total")), kLines + 4);
 }
 
-struct NewKey {
-  std::string key, id;
-};
-
-NewKey CreateKey(const Service& gw, const std::string& attributes) {
-  HttpResult r = Http("POST", gw.base_url + "/admin/keys", attributes, Bearer(kMaster), kTimeout);
-  EXPECT_EQ(r.status, 201) << r.body;
-  json::value v = ParseJson(r.body);
-  if (!v.is_object()) return {};
-  return {Str(v.at("key")), Str(v.at("id"))};
-}
-
 TEST(BatchApi, KeysSeeOnlyTheirOwn) {
   TempDir dir;
   Service sim = StartSim();
   Service gw = StartGateway({"--config", dir.Write("c.yaml", Config(sim))},
                             {{"MODELMUX_MASTER_KEY", kMaster}});
-  NewKey a = CreateKey(gw, R"({"name":"a","models":["*"],"tasks":["text","batch"]})");
-  NewKey b = CreateKey(gw, R"({"name":"b","models":["*"],"tasks":["text","batch"]})");
-  NewKey text_only = CreateKey(gw, R"({"name":"c","models":["*"],"tasks":["text"]})");
-  NewKey narrow = CreateKey(gw, R"({"name":"d","models":["up/gpt-4o"],"tasks":["batch"]})");
+  NewKey a = CreateKey(gw, kMaster, R"({"name":"a","models":["*"],"tasks":["text","batch"]})");
+  NewKey b = CreateKey(gw, kMaster, R"({"name":"b","models":["*"],"tasks":["text","batch"]})");
+  NewKey text_only = CreateKey(gw, kMaster, R"({"name":"c","models":["*"],"tasks":["text"]})");
+  NewKey narrow =
+      CreateKey(gw, kMaster, R"({"name":"d","models":["up/gpt-4o"],"tasks":["batch"]})");
   const std::string file_id = UploadId(gw, Lines(3), a.key);
   const std::string batch_id = CreateBatch(gw, file_id, a.key);
   json::value done = WaitFor(gw, batch_id, {"completed", "failed"}, 30s, a.key);
@@ -377,7 +355,7 @@ TEST(BatchApi, KeysSeeOnlyTheirOwn) {
   // No `batch` task: 403; no key: 401.
   HttpResult denied = Http("GET", u + "/v1/files", {}, Bearer(text_only.key), kTimeout);
   EXPECT_EQ(denied.status, 403) << denied.body;
-  EXPECT_EQ(Code(denied), "task_not_allowed");
+  EXPECT_EQ(ErrorCode(denied), "task_not_allowed");
   EXPECT_EQ(Http("GET", u + "/v1/batches", {}, {}, kTimeout).status, 401);
   // A key's model scope applies to every line.
   const std::string narrow_batch = CreateBatch(gw, UploadId(gw, Lines(2), narrow.key), narrow.key);
@@ -395,9 +373,9 @@ TEST(BatchApi, LinesAreHeldToTheKeysBudget) {
   Service gw =
       StartGateway({"--config", dir.Write("c.yaml", Config(sim, "batch: {concurrency: 2}\n"))},
                    {{"MODELMUX_MASTER_KEY", kMaster}});
-  NewKey k =
-      CreateKey(gw, R"({"name":"budgeted","models":["*"],"tasks":["text","batch","usage-read"],)"
-                    R"("budgets":{"total":"0.01"}})");
+  NewKey k = CreateKey(gw, kMaster,
+                       R"({"name":"budgeted","models":["*"],"tasks":["text","batch","usage-read"],)"
+                       R"("budgets":{"total":"0.01"}})");
   std::string lines;
   constexpr int kLines = 60;
   for (int i = 0; i < kLines; ++i) {
@@ -444,10 +422,11 @@ TEST(BatchApi, LinesGetTheKeysMaxTokensCapAndContext) {
   Service gw = StartGateway({"--config", dir.Write("c.yaml", Config(sim))},
                             {{"MODELMUX_MASTER_KEY", kMaster}});
   const std::string glossary(600, 'g');
-  NewKey capped = CreateKey(gw, R"({"models":["*"],"tasks":["text","batch"],"max_tokens":5,)"
-                                R"("context":"Glossary: )" +
-                                    glossary + R"("})");
-  NewKey plain = CreateKey(gw, R"({"models":["*"],"tasks":["text","batch"]})");
+  NewKey capped = CreateKey(gw, kMaster,
+                            R"({"models":["*"],"tasks":["text","batch"],"max_tokens":5,)"
+                            R"("context":"Glossary: )" +
+                                glossary + R"("})");
+  NewKey plain = CreateKey(gw, kMaster, R"({"models":["*"],"tasks":["text","batch"]})");
   const std::string line =
       R"({"custom_id":"x","method":"POST","url":"/v1/chat/completions","body":{)"
       R"("model":"up/gpt-4o-mini","max_tokens":20,"messages":[{"role":"user","content":"hi"}]}})"
@@ -477,7 +456,7 @@ TEST(BatchApi, RetentionSweepRemovesExpiredJobsAndFiles) {
   // An upload over limits.files_body: 413 in the OpenAI shape.
   HttpResult big = Upload(gw, Lines(1000));
   EXPECT_EQ(big.status, 413) << big.body;
-  EXPECT_EQ(Code(big), "payload_too_large");
+  EXPECT_EQ(ErrorCode(big), "payload_too_large");
   const std::string file_id = UploadId(gw, Lines(2));
   const std::string batch_id = CreateBatch(gw, file_id);
   json::value done = WaitFor(gw, batch_id, {"completed", "failed"});

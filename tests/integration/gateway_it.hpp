@@ -431,4 +431,36 @@ inline Service StartGatewayOnSim(const Service& sim, std::vector<std::string> ar
                       {{"OPENAI_BASE_URL", sim.base_url + "/v1"}, {"OPENAI_API_KEY", "sk-test"}});
 }
 
+// ---- virtual keys (issue 7) --------------------------------------------------------------------
+
+// `Authorization: Bearer <key>`; no header for an empty key.
+inline HeaderList Bearer(const std::string& key) {
+  if (key.empty()) return {};
+  return {{"authorization", "Bearer " + key}};
+}
+
+// The `error.code` of an OpenAI-style error body, or a marker saying what was there instead.
+inline std::string ErrorCode(const HttpResult& r) {
+  json::value v = ParseJson(r.body);
+  if (!v.is_object()) return "<no json>";
+  const auto* e = v.as_object().if_contains("error");
+  if (!e || !e->is_object()) return "<no error>";
+  const auto* c = e->as_object().if_contains("code");
+  return c && c->is_string() ? std::string(c->as_string()) : "<no code>";
+}
+
+struct NewKey {
+  std::string key, id;
+};
+
+// POST /admin/keys with `attributes` (a JSON object) under `master`; the secret and the id.
+inline NewKey CreateKey(const Service& gw, const std::string& master,
+                        const std::string& attributes) {
+  HttpResult r = Http("POST", gw.base_url + "/admin/keys", attributes, Bearer(master), 20s);
+  EXPECT_EQ(r.status, 201) << r.body;
+  json::value v = ParseJson(r.body);
+  if (!v.is_object()) return {};
+  return {Str(v.at("key")), Str(v.at("id"))};
+}
+
 }  // namespace modelmux::testing

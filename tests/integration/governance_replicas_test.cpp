@@ -33,19 +33,6 @@ EnvList MasterEnv() {
   return {{"MODELMUX_MASTER_KEY", kMaster}};
 }
 
-HeaderList Bearer(const std::string& key) {
-  return {{"authorization", "Bearer " + key}};
-}
-
-std::string Code(const HttpResult& r) {
-  json::value v = ParseJson(r.body);
-  if (!v.is_object()) return "<no json>";
-  const auto* e = v.as_object().if_contains("error");
-  if (!e || !e->is_object()) return "<no error>";
-  const auto* c = e->as_object().if_contains("code");
-  return c && c->is_string() ? std::string(c->as_string()) : "<no code>";
-}
-
 std::string Config(const Service& sim, std::string_view extra = {}) {
   return "providers:\n  up: {type: openai, base_url: \"" + sim.base_url +
          "/v1\", api_key: sk-test}\n" + std::string(extra);
@@ -55,18 +42,6 @@ std::string Config(const Service& sim, std::string_view extra = {}) {
 std::string Body(const std::string& model, int i, std::string_view extra = {}) {
   return R"({"model":")" + model + R"(","messages":[{"role":"user","content":"request )" +
          std::to_string(i) + R"("}])" + std::string(extra) + "}";
-}
-
-struct NewKey {
-  std::string key, id;
-};
-
-NewKey CreateKey(const Service& gw, const std::string& attributes) {
-  HttpResult r = Http("POST", gw.base_url + "/admin/keys", attributes, Bearer(kMaster), kTimeout);
-  EXPECT_EQ(r.status, 201) << r.body;
-  json::value v = ParseJson(r.body);
-  if (!v.is_object()) return {};
-  return {Str(v.at("key")), Str(v.at("id"))};
 }
 
 struct Replicas {
@@ -105,10 +80,10 @@ void Spread(const std::vector<Service>& gws, const std::string& key, const std::
                             Bearer(key), kTimeout);
         if (r.status == 200) {
           ++t.ok;
-        } else if (r.status == 429 && Code(r) == "key_rate_limited") {
+        } else if (r.status == 429 && ErrorCode(r) == "key_rate_limited") {
           ++t.limited;
           if (r.headers.Get("retry-after").empty()) ++t.retry_after_missing;
-        } else if (r.status == 403 && Code(r) == "budget_exceeded") {  // never retried
+        } else if (r.status == 403 && ErrorCode(r) == "budget_exceeded") {  // never retried
           ++t.budget;
         } else {
           ++t.other;
@@ -125,7 +100,7 @@ TEST(GovernanceReplicas, SixtyRequestsPerWindowAcrossThreeReplicas) {
   constexpr auto kWindow = 3s;
   Replicas r = StartReplicas(dir, "limits: {key_window: 3s}\n");
   ASSERT_TRUE(r.redis) << "redis-server did not start";
-  NewKey k = CreateKey(r.gws[0], R"({"models":["*"],"rpm":60})");
+  NewKey k = CreateKey(r.gws[0], kMaster, R"({"models":["*"],"rpm":60})");
   // Every replica knows the key before the clock starts (keys are shared through Redis).
   for (const auto& gw : r.gws) {
     ASSERT_TRUE(Eventually(
@@ -193,7 +168,7 @@ TEST(GovernanceReplicas, TotalBudgetHoldsUnderFiftyConcurrentRequests) {
   TempDir dir;
   Replicas r = StartReplicas(dir, {});
   ASSERT_TRUE(r.redis) << "redis-server did not start";
-  NewKey k = CreateKey(r.gws[0], R"({"models":["*"],"budgets":{"total":"0.01"}})");
+  NewKey k = CreateKey(r.gws[0], kMaster, R"({"models":["*"],"budgets":{"total":"0.01"}})");
 
   const std::string extra = R"(,"max_tokens":)" + std::to_string(kMaxTokens);
   // The reservation per request: its prompt characters and max_tokens at gpt-4o's price.
@@ -253,14 +228,14 @@ TEST(GovernanceReplicas, SpendSurvivesARestartThroughTheLedger) {
   {
     Service gw = StartGateway({"--config", config}, env);
     // Each call reserves ~2 k micro-USD and spends less; $0.005 holds a couple of them.
-    k = CreateKey(gw, R"({"models":["*"],"budgets":{"total":"0.005"}})");
+    k = CreateKey(gw, kMaster, R"({"models":["*"],"budgets":{"total":"0.005"}})");
     const std::string extra = R"(,"max_tokens":)" + std::to_string(kMaxTokens);
     for (int i = 0; i < 20; ++i) {
       HttpResult res = Http("POST", gw.base_url + "/v1/chat/completions",
                             Body("up/gpt-4o", i, extra), Bearer(k.key), kTimeout);
       if (res.status == 200) ++first_ok;
       if (res.status != 200) {
-        EXPECT_EQ(Code(res), "budget_exceeded") << res.body;
+        EXPECT_EQ(ErrorCode(res), "budget_exceeded") << res.body;
         break;
       }
     }
@@ -278,7 +253,7 @@ TEST(GovernanceReplicas, SpendSurvivesARestartThroughTheLedger) {
   HttpResult after = Http("POST", again.base_url + "/v1/chat/completions",
                           Body("up/gpt-4o", 99, extra), Bearer(k.key), kTimeout);
   EXPECT_EQ(after.status, 403) << after.body << " (spent before the restart: " << spent << ")";
-  EXPECT_EQ(Code(after), "budget_exceeded");
+  EXPECT_EQ(ErrorCode(after), "budget_exceeded");
 }
 
 // The budget is charged what the ledger records: a cache hit costs nothing (it used to be charged
@@ -287,7 +262,7 @@ TEST(GovernanceReplicas, ACacheHitCostsTheBudgetNothing) {
   TempDir dir;
   Service sim = StartSim();
   Service gw = StartGateway({"--config", dir.Write("c.yaml", Config(sim))}, MasterEnv());
-  NewKey k = CreateKey(gw, R"({"models":["*"],"budgets":{"total":"0.01"}})");
+  NewKey k = CreateKey(gw, kMaster, R"({"models":["*"],"budgets":{"total":"0.01"}})");
   // spent + reserved in micro-USD, from the admin view, once nothing is reserved.
   auto spent = [&] {
     int64_t out = -1;
@@ -324,7 +299,7 @@ TEST(GovernanceReplicas, APatchOnOneReplicaBindsTheOthersWithinOneSecond) {
   TempDir dir;
   Replicas r = StartReplicas(dir, {});
   ASSERT_TRUE(r.redis) << "redis-server did not start";
-  NewKey k = CreateKey(r.gws[0], R"({"models":["up/gpt-4o-mini","up/gpt-4o"]})");
+  NewKey k = CreateKey(r.gws[0], kMaster, R"({"models":["up/gpt-4o-mini","up/gpt-4o"]})");
   for (const auto& gw : r.gws) {
     EXPECT_EQ(Http("POST", gw.base_url + "/v1/chat/completions", Body("up/gpt-4o", 1),
                    Bearer(k.key), kTimeout)
@@ -342,7 +317,7 @@ TEST(GovernanceReplicas, APatchOnOneReplicaBindsTheOthersWithinOneSecond) {
       HttpResult res = Http("POST", r.gws[i].base_url + "/v1/chat/completions",
                             Body("up/gpt-4o", 2), Bearer(k.key), kTimeout);
       status = res.status;
-      code = Code(res);
+      code = ErrorCode(res);
       if (status == 403) break;
       std::this_thread::sleep_for(20ms);
     }
@@ -440,7 +415,7 @@ TEST(GovernanceReplicas, CanaryInTheRemainingHeaderAndQueryFormsLeavesNoTrace) {
   EnvList env = MasterEnv();
   env.emplace_back("OTEL_EXPORTER_OTLP_ENDPOINT", otlp.url(""));
   Service gw = StartGateway({"--config", dir.Write("c.yaml", Config(sim)), "--log-bodies"}, env);
-  NewKey real = CreateKey(gw, R"({"models":["*"]})");
+  NewKey real = CreateKey(gw, kMaster, R"({"models":["*"]})");
   const std::string canary = "mm-CANARY" + std::string(37, 'z');
   std::vector<HttpResult> answers;
   for (const std::string& secret : {canary, real.key}) {
@@ -487,7 +462,8 @@ TEST(GovernanceReplicas, BudgetAlertsReachTheWebhookOncePerThreshold) {
   Replicas r = StartReplicas(dir, "limits: {alert_thresholds: [0.5, 0.7, 1.0], alert_webhook: \"" +
                                       hook.url("/alerts") + "\", alert_webhook_timeout: 2s}\n");
   ASSERT_TRUE(r.redis) << "redis-server did not start";
-  NewKey k = CreateKey(r.gws[0], R"({"name":"alerted","models":["*"],"budgets":{"total":"0.01"}})");
+  NewKey k = CreateKey(r.gws[0], kMaster,
+                       R"({"name":"alerted","models":["*"],"budgets":{"total":"0.01"}})");
   // Sequential calls spread over the replicas until the budget refuses: every threshold is
   // reached (1.0 by the refusal; a refusal comes once less than one reservation, ~$0.002, is
   // left, so spend is past 0.7 by then), and each replica sees the spend after it crossed some.
@@ -580,7 +556,7 @@ TEST(GovernanceReplicas, TrustedIpv6ProxyForwardsIpv6Clients) {
   EXPECT_EQ(call(key, "2001:db8:1::9").status, 200);
   HttpResult outside = call(key, "2001:db8:2::9");
   EXPECT_EQ(outside.status, 403);
-  EXPECT_EQ(Code(outside), "ip_not_allowed");
+  EXPECT_EQ(ErrorCode(outside), "ip_not_allowed");
 }
 
 }  // namespace

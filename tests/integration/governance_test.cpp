@@ -37,31 +37,6 @@ HttpResult Chat(const Service& gw, HeaderList headers, std::string body = ChatBo
               kTimeout);
 }
 
-HeaderList Bearer(const std::string& key) {
-  return {{"authorization", "Bearer " + key}};
-}
-
-std::string Code(const HttpResult& r) {
-  json::value v = ParseJson(r.body);
-  if (!v.is_object()) return "<no json>";
-  const auto* e = v.as_object().if_contains("error");
-  if (!e || !e->is_object()) return "<no error>";
-  const auto* c = e->as_object().if_contains("code");
-  return c && c->is_string() ? std::string(c->as_string()) : "<no code>";
-}
-
-struct NewKey {
-  std::string key, id;
-};
-
-NewKey CreateKey(const Service& gw, const std::string& attributes) {
-  HttpResult r = Http("POST", gw.base_url + "/admin/keys", attributes, Bearer(kMaster), kTimeout);
-  EXPECT_EQ(r.status, 201) << r.body;
-  json::value v = ParseJson(r.body);
-  if (!v.is_object()) return {};
-  return {std::string(v.at("key").as_string()), std::string(v.at("id").as_string())};
-}
-
 HttpResult Revoke(const Service& gw, const std::string& id) {
   return Http("DELETE", gw.base_url + "/admin/keys/" + id, {}, Bearer(kMaster), kTimeout);
 }
@@ -105,10 +80,10 @@ TEST(Governance, MasterKeyGuardsV1AdminAndMetrics) {
   Service gw = StartGateway({"--config", dir.Write("c.yaml", Config(sim))}, MasterEnv());
   HttpResult none = Chat(gw, {});
   EXPECT_EQ(none.status, 401) << none.body;
-  EXPECT_EQ(Code(none), "missing_api_key");
+  EXPECT_EQ(ErrorCode(none), "missing_api_key");
   HttpResult wrong = Chat(gw, Bearer("mm-" + std::string(43, 'x')));
   EXPECT_EQ(wrong.status, 401);
-  EXPECT_EQ(Code(wrong), "invalid_api_key");
+  EXPECT_EQ(ErrorCode(wrong), "invalid_api_key");
   HttpResult master = Chat(gw, Bearer(kMaster));
   EXPECT_EQ(master.status, 200) << master.body;
   EXPECT_EQ(Http("GET", gw.base_url + "/admin/keys", {}, {}, kTimeout).status, 401);
@@ -121,7 +96,7 @@ TEST(Governance, KeysAreScopedAndRevocable) {
   TempDir dir;
   Service sim = StartSim();
   Service gw = StartGateway({"--config", dir.Write("c.yaml", Config(sim))}, MasterEnv());
-  NewKey k = CreateKey(gw, R"({"name":"team-a","models":["up/gpt-4o-mini"]})");
+  NewKey k = CreateKey(gw, kMaster, R"({"name":"team-a","models":["up/gpt-4o-mini"]})");
   ASSERT_EQ(k.key.rfind("mm-", 0), 0u);
   ASSERT_EQ(k.key.size(), 46u);
 
@@ -139,19 +114,19 @@ TEST(Governance, KeysAreScopedAndRevocable) {
   // Scopes: another model, images, embeddings (a key made without scopes: text chat only).
   HttpResult model = Chat(gw, Bearer(k.key), ChatBody("up/gpt-4o"));
   EXPECT_EQ(model.status, 403) << model.body;
-  EXPECT_EQ(Code(model), "model_not_allowed");
+  EXPECT_EQ(ErrorCode(model), "model_not_allowed");
   const std::string vision_body =
       R"({"model":"up/gpt-4o-mini","messages":[{"role":"user","content":[{"type":"text",)"
       R"("text":"what is it?"},{"type":"image_url","image_url":{"url":)"
       R"("data:image/png;base64,iVBORw0KGgo="}}]}]})";
   HttpResult vision = Chat(gw, Bearer(k.key), vision_body);
   EXPECT_EQ(vision.status, 403) << vision.body;
-  EXPECT_EQ(Code(vision), "task_not_allowed");
+  EXPECT_EQ(ErrorCode(vision), "task_not_allowed");
   HttpResult emb =
       Http("POST", gw.base_url + "/v1/embeddings",
            R"({"model":"up/text-embedding-3-small","input":"x"})", Bearer(k.key), kTimeout);
   EXPECT_EQ(emb.status, 403) << emb.body;
-  EXPECT_EQ(Code(emb), "task_not_allowed");
+  EXPECT_EQ(ErrorCode(emb), "task_not_allowed");
 
   // A max-tokens cap clamps a larger request (and says so); a key cannot reach the admin API.
   HttpResult patch = Http("PATCH", gw.base_url + "/admin/keys/" + k.id, R"({"max_tokens":5})",
@@ -166,12 +141,12 @@ TEST(Governance, KeysAreScopedAndRevocable) {
   EXPECT_EQ(self.status, 401) << "a key must not change its own limits";
 
   // Expired and revoked keys.
-  NewKey expired = CreateKey(gw, R"({"models":["*"],"expires_in":0})");
-  EXPECT_EQ(Code(Chat(gw, Bearer(expired.key))), "expired_api_key");
+  NewKey expired = CreateKey(gw, kMaster, R"({"models":["*"],"expires_in":0})");
+  EXPECT_EQ(ErrorCode(Chat(gw, Bearer(expired.key))), "expired_api_key");
   ASSERT_EQ(Revoke(gw, k.id).status, 200);
   HttpResult revoked = Chat(gw, Bearer(k.key));
   EXPECT_EQ(revoked.status, 401);
-  EXPECT_EQ(Code(revoked), "revoked_api_key");
+  EXPECT_EQ(ErrorCode(revoked), "revoked_api_key");
 
   // The audit log names every change and no secret.
   const std::string audit = ReadFile(gw.data_dir / "audit.log");
@@ -191,7 +166,7 @@ TEST(Governance, IpAllowlistV4AndTrustedProxy) {
       MasterEnv());
   HttpResult r = Chat(closed, Bearer(kMaster));
   EXPECT_EQ(r.status, 403) << r.body;
-  EXPECT_EQ(Code(r), "ip_not_allowed");
+  EXPECT_EQ(ErrorCode(r), "ip_not_allowed");
   // X-Forwarded-For from an untrusted peer is ignored.
   HeaderList forged = Bearer(kMaster);
   forged.emplace_back("x-forwarded-for", "10.1.2.3");
@@ -216,12 +191,12 @@ TEST(Governance, IpAllowlistV4AndTrustedProxy) {
 
   // A key's own list (IPv4).
   Service open = StartGateway({"--config", dir.Write("c.yaml", Config(sim))}, MasterEnv());
-  NewKey inside = CreateKey(open, R"({"models":["*"],"ip_allowlist":["127.0.0.0/8"]})");
-  NewKey outside = CreateKey(open, R"({"models":["*"],"ip_allowlist":["192.0.2.0/24"]})");
+  NewKey inside = CreateKey(open, kMaster, R"({"models":["*"],"ip_allowlist":["127.0.0.0/8"]})");
+  NewKey outside = CreateKey(open, kMaster, R"({"models":["*"],"ip_allowlist":["192.0.2.0/24"]})");
   EXPECT_EQ(Chat(open, Bearer(inside.key)).status, 200);
   HttpResult out = Chat(open, Bearer(outside.key));
   EXPECT_EQ(out.status, 403);
-  EXPECT_EQ(Code(out), "ip_not_allowed");
+  EXPECT_EQ(ErrorCode(out), "ip_not_allowed");
 }
 
 TEST(Governance, IpAllowlistV6) {
@@ -233,12 +208,12 @@ TEST(Governance, IpAllowlistV6) {
               {"--config", dir.Write("a.yaml", Config(sim, "auth: {ip_allowlist: [\"::1\"]}\n"))},
               MasterEnv());
   EXPECT_EQ(Chat(gw6, Bearer(kMaster)).status, 200);
-  NewKey v6 = CreateKey(gw6, R"({"models":["*"],"ip_allowlist":["::1/128"]})");
-  NewKey doc = CreateKey(gw6, R"({"models":["*"],"ip_allowlist":["2001:db8::/32"]})");
+  NewKey v6 = CreateKey(gw6, kMaster, R"({"models":["*"],"ip_allowlist":["::1/128"]})");
+  NewKey doc = CreateKey(gw6, kMaster, R"({"models":["*"],"ip_allowlist":["2001:db8::/32"]})");
   EXPECT_EQ(Chat(gw6, Bearer(v6.key)).status, 200);
   HttpResult r = Chat(gw6, Bearer(doc.key));
   EXPECT_EQ(r.status, 403) << r.body;
-  EXPECT_EQ(Code(r), "ip_not_allowed");
+  EXPECT_EQ(ErrorCode(r), "ip_not_allowed");
 
   TempDir dir2;
   Service refused =
@@ -259,7 +234,7 @@ TEST(Governance, RevocationOnOneReplicaIsRefusedByAllWithinOneSecond) {
   Service a = StartGateway({"--config", config, "--redis", url}, MasterEnv());
   Service b = StartGateway({"--config", config, "--redis", url}, MasterEnv());
   Service c = StartGateway({"--config", config, "--redis", url}, MasterEnv());
-  NewKey k = CreateKey(a, R"({"models":["*"]})");
+  NewKey k = CreateKey(a, kMaster, R"({"models":["*"]})");
   for (const Service* s : {&a, &b, &c}) EXPECT_EQ(Chat(*s, Bearer(k.key)).status, 200);
   // Keys are shared: b lists what a created.
   EXPECT_NE(Http("GET", b.base_url + "/admin/keys", {}, Bearer(kMaster), kTimeout).body.find(k.id),
@@ -286,7 +261,7 @@ TEST(Governance, CanaryKeyAppearsInNoLogAndNoErrorBody) {
   Service sim = StartSim();
   Service gw = StartGateway({"--config", dir.Write("c.yaml", Config(sim))}, MasterEnv());
   const std::string canary = "mm-CANARY" + std::string(37, 'q');
-  NewKey real = CreateKey(gw, R"({"models":["*"]})");
+  NewKey real = CreateKey(gw, kMaster, R"({"models":["*"]})");
   std::vector<HttpResult> answers;
   for (const std::string& secret : {canary, real.key}) {
     answers.push_back(Chat(gw, Bearer(secret)));
@@ -360,7 +335,7 @@ TEST(Governance, CliKeysRoundTrip) {
   auto [revoke_code, revoked] = Cli(gw, {"revoke", id});
   EXPECT_EQ(revoke_code, 0);
   EXPECT_TRUE(ParseJson(revoked).at("revoked").as_bool());
-  EXPECT_EQ(Code(Chat(gw, Bearer(key))), "revoked_api_key");
+  EXPECT_EQ(ErrorCode(Chat(gw, Bearer(key))), "revoked_api_key");
   auto [missing_code, missing] = Cli(gw, {"show", "key_doesnotexist"});
   EXPECT_NE(missing_code, 0);
 }

@@ -13,17 +13,6 @@ namespace {
 constexpr auto kTimeout = 20s;
 const std::string kMaster = "mk-usage-test-master-0123456789abcdef01";
 
-HeaderList Bearer(const std::string& key) {
-  return {{"authorization", "Bearer " + key}};
-}
-
-std::string CreateKey(const Service& gw, const std::string& attributes) {
-  HttpResult r = Http("POST", gw.base_url + "/admin/keys", attributes, Bearer(kMaster), kTimeout);
-  EXPECT_EQ(r.status, 201) << r.body;
-  json::value v = ParseJson(r.body);
-  return v.is_object() ? Str(v.at("key")) : std::string();
-}
-
 int Chat(const Service& gw, const std::string& key, int i) {
   const std::string body = R"({"model":"up/gpt-4o-mini","messages":[{"role":"user","content":"q)" +
                            std::to_string(i) + R"("}]})";
@@ -47,9 +36,9 @@ TEST(GovernanceUsage, EachKeyReadsOnlyItsOwnUsage) {
   Service gw = StartGateway({"--config", config, "--data-dir", (dir.path() / "data").string()},
                             {{"MODELMUX_MASTER_KEY", kMaster}});
   const std::string attrs = R"({"models":["up/*"],"tasks":["text","usage-read"]})";
-  const std::string a = CreateKey(gw, attrs);
-  const std::string b = CreateKey(gw, attrs);
-  const std::string c = CreateKey(gw, R"({"models":["up/*"],"tasks":["text"]})");
+  const std::string a = CreateKey(gw, kMaster, attrs).key;
+  const std::string b = CreateKey(gw, kMaster, attrs).key;
+  const std::string c = CreateKey(gw, kMaster, R"({"models":["up/*"],"tasks":["text"]})").key;
   ASSERT_FALSE(a.empty() || b.empty() || c.empty());
 
   for (int i = 0; i < 3; ++i) ASSERT_EQ(Chat(gw, a, i), 200);

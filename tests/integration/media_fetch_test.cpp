@@ -153,7 +153,8 @@ std::string Text(const HttpResult& r) {
   return content.is_string() ? std::string(content.get_string()) : std::string();
 }
 
-std::string ErrorCode(const HttpResult& r) {
+// The code of an error body that must have the OpenAI shape (checked).
+std::string OpenAiErrorCode(const HttpResult& r) {
   json::object e = ExpectOpenAiError(r.body);
   return e.contains("code") ? Str(e.at("code")) : std::string();
 }
@@ -245,7 +246,7 @@ TEST_F(MediaFetch, LoopbackWithoutAllowListIsForbiddenAndNeverContacted) {
   const int64_t sim_before = SimCalls();
   HttpResult r = Post(*plain_, "gem/gemini-echo", server_->base_url + "/photo.jpg");
   EXPECT_EQ(r.status, 400) << r.body;
-  EXPECT_EQ(ErrorCode(r), "url_forbidden") << r.body;
+  EXPECT_EQ(OpenAiErrorCode(r), "url_forbidden") << r.body;
   server_->Sync();
   EXPECT_EQ(server_->Requests("/photo.jpg"), before) << server_->process->stderr_tail();
   EXPECT_EQ(SimCalls(), sim_before) << "a refused request reached the provider";
@@ -256,7 +257,7 @@ TEST_F(MediaFetch, NonImageIsATypeMismatch) {
   const int64_t sim_before = SimCalls();
   HttpResult r = Post(*allowed_, "gem/gemini-echo", server_->base_url + "/notes.txt");
   EXPECT_EQ(r.status, 400) << r.body;
-  EXPECT_EQ(ErrorCode(r), "media_type_mismatch") << r.body;
+  EXPECT_EQ(OpenAiErrorCode(r), "media_type_mismatch") << r.body;
   EXPECT_GE(server_->WaitForRequests("/notes.txt", 1), 1);
   EXPECT_EQ(SimCalls(), sim_before);
 }
@@ -265,7 +266,7 @@ TEST_F(MediaFetch, NonImageIsATypeMismatch) {
 TEST_F(MediaFetch, MissingFileIsAFetchFailureNamingTheStatus) {
   HttpResult r = Post(*allowed_, "gem/gemini-echo", server_->base_url + "/missing.jpg");
   EXPECT_EQ(r.status, 400) << r.body;
-  EXPECT_EQ(ErrorCode(r), "media_fetch_failed") << r.body;
+  EXPECT_EQ(OpenAiErrorCode(r), "media_fetch_failed") << r.body;
   json::object e = ExpectOpenAiError(r.body);
   EXPECT_TRUE(Contains(Str(e["message"]), "404")) << r.body;
   EXPECT_GE(server_->WaitForRequests("/missing.jpg", 1), 1);
@@ -276,7 +277,7 @@ TEST_F(MediaFetch, FetchOffRefusesUrlsTheProviderCannotFetch) {
   const int before = server_->Requests("/photo.jpg");
   HttpResult r = Post(*no_fetch_, "gem/gemini-echo", server_->base_url + "/photo.jpg");
   EXPECT_EQ(r.status, 400) << r.body;
-  EXPECT_EQ(ErrorCode(r), "media_url_not_fetched") << r.body;
+  EXPECT_EQ(OpenAiErrorCode(r), "media_url_not_fetched") << r.body;
   server_->Sync();
   EXPECT_EQ(server_->Requests("/photo.jpg"), before);
 }
