@@ -29,6 +29,8 @@ namespace {
 
 // Rounds a line waits for its key's rate window (LineGate) before it fails as rate limited.
 constexpr int kGateWaits = 100'000;
+// Added to a provider's announced reset before new calls go out (FollowProviderLimits).
+constexpr milliseconds kResetMargin{50};
 
 resilience::RateLimits LimitsOf(const RunOptions& o) {
   resilience::RateLimits l;
@@ -168,7 +170,8 @@ void Runner::FollowProviderLimits(const routing::ProviderLimits& limits, int64_t
   const auto others = static_cast<int64_t>(builder_.progress().in_flight) - 1;
   auto pause = [&](milliseconds reset) {
     if (reset.count() <= 0) reset = options_.default_pause;
-    const auto until = now + reset;
+    // Providers round their reset times ("1s"): a little more, so the new window has begun.
+    const auto until = now + reset + kResetMargin;
     if (until > pause_until_) {
       pause_until_ = until;
       ++builder_.progress().provider_pauses;
