@@ -284,7 +284,16 @@ TEST(GatewayMetrics, CountsRequestsTokensAndLatency) {
   auto bad = Http("POST", url, ChatBody("no-such/model", "x"), {}, kShort);
   ASSERT_EQ(bad.status, 404);
 
-  auto m = Http("GET", gw.base_url + "/metrics", {}, {}, kShort);
+  // A request is counted after its answer left (on its own event loop): wait until all are.
+  HttpResult m;
+  Eventually(
+      [&] {
+        m = Http("GET", gw.base_url + "/metrics", {}, {}, kShort);
+        return Sample(m.body, "modelmux_requests_total",
+                      {R"(model="sim/echo")", R"(status="200")"}) == 4.0 &&
+               Sample(m.body, "modelmux_requests_total", {R"(status="404")"}) == 1.0;
+      },
+      5s);
   ASSERT_EQ(m.status, 200);
   const std::string& text = m.body;
   const std::vector<std::string> echo = {R"(model="sim/echo")", R"(provider="sim")"};

@@ -144,7 +144,14 @@ TEST(Ledger, TenThousandMixedRequestsSumToTheMetrics) {
   EXPECT_EQ(by_status[200].load(), 8000);
   EXPECT_EQ(by_status[400].load() + by_status[404].load(), 2000);
 
-  const std::string metrics = Http("GET", gw.base_url + "/metrics", {}, {}, kTimeout).body;
+  // Requests are counted after their answers left (on their own event loops): wait for all.
+  std::string metrics;
+  Eventually(
+      [&] {
+        metrics = Http("GET", gw.base_url + "/metrics", {}, {}, kTimeout).body;
+        return MetricMicros(metrics, "modelmux_requests_total", "") / 1'000'000 == kRequests;
+      },
+      5s);
   const int64_t metric_usd = MetricMicros(metrics, "modelmux_cost_total", "currency=\"USD\"");
   const int64_t metric_cny = MetricMicros(metrics, "modelmux_cost_total", "currency=\"CNY\"");
   const int64_t metric_requests = MetricMicros(metrics, "modelmux_requests_total", "") / 1'000'000;

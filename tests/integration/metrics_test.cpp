@@ -173,7 +173,16 @@ TEST_F(MetricsTest, CountsWhatWasSent) {
     ASSERT_EQ(r.status, 200) << r.body;
   }
 
-  const Exposition m = Scrape();
+  // A request is counted after its answer left (on its own event loop): wait until all are.
+  Exposition m;
+  Eventually(
+      [&] {
+        m = Scrape();
+        return m.Sum("modelmux_requests_total") == api_requests &&
+               m.Sum("modelmux_request_duration_seconds_count") == api_requests &&
+               m.Sum("modelmux_gateway_overhead_seconds_count") == api_requests;
+      },
+      5s);
   EXPECT_EQ(m.Sum("modelmux_requests_total",
                   {{"model", "openai/gpt-4o-mini"}, {"provider", "openai"}, {"status", "200"}}),
             3);

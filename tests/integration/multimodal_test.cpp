@@ -461,7 +461,15 @@ TEST_F(Multimodal, DescribeEndpointTakesTheSeedsBody) {
 // Media metrics count bytes before and after.
 TEST_F(Multimodal, MetricsCountMediaBytes) {
   (void)Post(Body("oa/gpt-echo-1", "hi", {ImagePart(DataUrl("image/jpeg", Jpeg(3000, 2000)))}));
-  HttpResult m = Http("GET", gateway_->base_url + "/metrics", "", {}, kTimeout);
+  // Counted after the answer left (on its own event loop): wait for it.
+  HttpResult m;
+  Eventually(
+      [&] {
+        m = Http("GET", gateway_->base_url + "/metrics", "", {}, kTimeout);
+        return m.body.find("modelmux_media_parts_total{provider=\"oa\",action=\"reencoded\"}") !=
+               std::string::npos;
+      },
+      5s);
   ASSERT_EQ(m.status, 200);
   EXPECT_NE(m.body.find("modelmux_media_bytes_total{provider=\"oa\",stage=\"before\"}"),
             std::string::npos);
