@@ -409,7 +409,9 @@ TEST(BatchApi, LinesAreHeldToTheKeysBudget) {
       [&] {
         HttpResult u = Http("GET", gw.base_url + "/v1/usage?since=1d", {}, Bearer(k.key), kTimeout);
         json::value v = ParseJson(u.body);
-        return v.is_object() && Int(v.at("total").at("requests")) == kLines;
+        const json::value* total = v.is_object() ? v.as_object().if_contains("total") : nullptr;
+        return total && total->is_object() && total->as_object().contains("requests") &&
+               Int(total->at("requests")) == kLines;
       },
       10s))
       << Http("GET", gw.base_url + "/v1/usage?since=1d", {}, Bearer(k.key), kTimeout).body;

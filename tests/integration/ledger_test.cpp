@@ -238,9 +238,20 @@ TEST(Ledger, UsageEndpointAndRedactedJsonLogs) {
                       {{"x-request-id", "canary-req-1"}}, kTimeout);
   ASSERT_EQ(r.status, 200) << r.body;
 
-  HttpResult usage = Http("GET", gw.base_url + "/v1/usage?by=day&since=1d", {}, {}, kTimeout);
+  // The ledger row is written after the answer left, in the background: wait for it.
+  HttpResult usage;
+  json::value v;
+  Eventually(
+      [&] {
+        usage = Http("GET", gw.base_url + "/v1/usage?by=day&since=1d", {}, {}, kTimeout);
+        v = ParseJson(usage.body);
+        if (usage.status != 200 || !v.is_object()) return false;
+        const json::value* total = v.as_object().if_contains("total");
+        return total && total->is_object() && total->as_object().contains("requests") &&
+               total->at("requests").to_number<int64_t>() == 1;
+      },
+      5s);
   ASSERT_EQ(usage.status, 200) << usage.body;
-  json::value v = ParseJson(usage.body);
   ASSERT_TRUE(v.is_object()) << usage.body;
   EXPECT_EQ(v.at("group_by").as_string(), "day");
   EXPECT_EQ(v.at("total").at("requests").to_number<int64_t>(), 1);
