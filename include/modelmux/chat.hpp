@@ -96,8 +96,9 @@ struct ChatOptions {
   // stream(): deliver the final usage report as the last chunk. The stream's result carries the
   // usage whenever the provider reported one, as chat()'s does. Ignored by chat().
   bool include_usage = true;
-  // Request headers. Only simulator controls ("x-sim-status", "x-sim-ttft-ms", ... see
-  // docs/SIM.md) are used today, and only by simulator providers; other headers are ignored.
+  // Request headers. Simulator controls ("x-sim-status", "x-sim-ttft-ms", ... see docs/SIM.md),
+  // used only by simulator providers, and "x-modelmux-tier", the tier a conditional pipeline's
+  // `tier` routes match (docs/SDK.md "Pipelines"); other headers are ignored.
   std::map<std::string, std::string> headers;
   // The whole call, retries and fallbacks included. The call fails with kind "timeout" after it.
   std::chrono::milliseconds timeout{600'000};
@@ -112,6 +113,14 @@ struct Usage {
   friend bool operator==(const Usage&, const Usage&) = default;
 };
 
+// One answer of a response (ChatResult::choices).
+struct ChatChoice {
+  std::string text;
+  std::string reasoning;
+  std::string finish_reason;  // as ChatResult::finish_reason
+  std::vector<ToolCall> tool_calls;
+};
+
 struct ChatResult {
   std::string id;         // the provider's response id
   std::string model;      // the model that answered, as the provider names it
@@ -122,6 +131,10 @@ struct ChatResult {
   std::string finish_reason;
   std::vector<ToolCall> tool_calls;
   std::optional<Usage> usage;  // absent when the provider reported none
+  // Every answer, in index order; choices[0] repeats text, reasoning, finish_reason and
+  // tool_calls above. A fan_out pipeline without a judge returns one per member model that
+  // answered, in its config order (docs/SDK.md "Pipelines"); other models return one.
+  std::vector<ChatChoice> choices;
 };
 
 // One increment of a streamed answer. Any field may be empty: the first chunk often carries only
@@ -137,6 +150,7 @@ struct StreamChunk {
 
 #ifndef MODELMUX_BUILDING_SDK
 namespace modelmux {
+using sdk::ChatChoice;
 using sdk::ChatOptions;
 using sdk::ChatResult;
 using sdk::Message;

@@ -3,6 +3,7 @@
 #include <cstdlib>
 
 #include "routing/config_env.hpp"
+#include "routing/shared_limits.hpp"
 
 namespace modelmux::cli {
 namespace {
@@ -62,6 +63,7 @@ void Runtime::PointSimAtInProcess(routing::Config& config) const {
 Result<std::unique_ptr<Runtime>> Runtime::Start(std::shared_ptr<routing::Config> config,
                                                 net::EventLoops& loops, bool with_cache) {
   auto rt = std::unique_ptr<Runtime>(new Runtime());
+  rt->executor_ = loops.loop(0).get_executor();
   if (with_cache) {
     MM_TRY(rt->cache_, routing::ResponseCache::Create(*config, loops.loop(0).get_executor()));
   }
@@ -88,7 +90,9 @@ Result<std::unique_ptr<Runtime>> Runtime::Start(std::shared_ptr<routing::Config>
 Result<std::shared_ptr<const routing::Router>> Runtime::Rebuild(
     std::shared_ptr<routing::Config> config) const {
   PointSimAtInProcess(*config);
-  return routing::Router::Create(std::move(config), cache_);
+  // router.shared_limits: the cache's Redis client, else one of its own (an error without any).
+  MM_TRY(auto limits_redis, routing::SharedLimitsRedis(*config, cache_, executor_));
+  return routing::Router::Create(std::move(config), cache_, std::move(limits_redis));
 }
 
 }  // namespace modelmux::cli

@@ -2,6 +2,7 @@
 // What `serve`, `chat` and the other commands share: the configuration snapshot with discovery
 // applied, the event loops, the in-process simulator when no provider key is set, and the router.
 
+#include <boost/asio/any_io_executor.hpp>
 #include <memory>
 #include <string>
 
@@ -46,6 +47,7 @@ class Runtime {
   std::unique_ptr<sim::Simulator> sim_;
   std::unique_ptr<net::Server> sim_server_;
   std::shared_ptr<routing::ResponseCache> cache_;  // outlives every router built from it
+  boost::asio::any_io_executor executor_;          // loop 0: router.shared_limits' own Redis client
   std::shared_ptr<const routing::Router> router_;
 };
 

@@ -4,6 +4,7 @@
 #include <chrono>
 #include <memory>
 #include <string>
+#include <vector>
 
 namespace modelmux {
 
@@ -17,6 +18,9 @@ struct RequestContext {
   // Set by govern: the virtual key's domain context (routing/text_stage.hpp adds it to chat
   // requests); null when the key has none. Shared, so that copies of the context stay cheap.
   std::shared_ptr<const std::string> key_context;
+  // Set by govern: the virtual key's tags (conditional pipeline routes match them; a
+  // "tier:<name>" tag binds the key's tier, routing/pipeline.hpp); null when the key has none.
+  std::shared_ptr<const std::vector<std::string>> key_tags;
   Dialect caller_dialect = Dialect::kOpenAi;  // set by the ingress handler
   Clock::time_point start{};                  // set by the server when the request head arrived
   Clock::time_point deadline = Clock::time_point::max();  // set by the ingress handler

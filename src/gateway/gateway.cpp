@@ -65,9 +65,44 @@ struct Gateway::Exchange {
   telemetry::TraceContext trace;
   telemetry::SpanId caller_span = 0;
 
+  // --log-bodies: the text a stream delivered, and how it ended if not well (capped; redacted
+  // when the record is written).
+  std::string streamed_body;
+  // The answer came on a path whose rate-limit reservation is settled at the end (the pass-through
+  // fast path, streams): Handle settles it to the usage once known.
+  bool settle_at_end = false;
+
   // Marks a content chunk about to be written to the caller (time to first token).
   void NoteChunk() {
     if (!first_token) first_token = Clock::now();
+  }
+
+  // Settles the deployment's token reservation to the usage now known (once; the fast path and
+  // streams: the translated whole answer is settled by the router). Before the answer's last
+  // byte leaves, so that the caller's next call finds the window already corrected.
+  void SettleTokens() {
+    if (!settle_at_end || !record.usage) return;
+    settle_at_end = false;
+    routing::Dispatcher::Settle(attempts, record.usage->total());
+  }
+
+  // Keeps text a stream delivered for the body log (--log-bodies), up to the log's cap. The
+  // content is kept as one text, not as events: a secret split over deltas is still whole for
+  // the redaction.
+  void KeepStreamed(std::string_view events) {
+    constexpr size_t kCap = 64 * 1024 + 1;  // one byte over: RedactBody says it was truncated
+    if (!log_bodies || streamed_body.size() >= kCap) return;
+    streamed_body.append(events.substr(0, kCap - streamed_body.size()));
+  }
+
+  // A stream that ended before the provider's count (cut, or the caller left): bills what was
+  // asked and what was delivered, as an estimate (the log line says so).
+  void EstimateUsage(int64_t prompt_tokens, int64_t completion_tokens) {
+    Usage u;
+    u.prompt_tokens = prompt_tokens;
+    u.completion_tokens = completion_tokens;
+    record.usage = u;
+    record.usage_estimated = true;
   }
 
   // The provider, model and deployment that answered (or failed last), from the attempt log.
@@ -241,44 +276,20 @@ awaitable<void> SendError(Gateway::Exchange& ex, const Error& e,
   (void)co_await ex.writer.Send(e.HttpStatus(), std::move(h), std::move(error_body));
 }
 
-// The first piece of an upstream stream, read while the caller gets SSE comment heartbeats.
-// The read runs in its own coroutine so that a heartbeat never interrupts it.
-awaitable<Result<std::string>> FirstPieceWithHeartbeats(std::shared_ptr<net::ClientResponse> resp,
-                                                        net::ResponseWriter& writer,
-                                                        std::chrono::milliseconds interval) {
-  auto exec = co_await asio::this_coro::executor;
-  using Channel = asio::experimental::channel<void(boost::system::error_code,
-                                                   std::optional<Result<std::string>>)>;
-  auto ch = std::make_shared<Channel>(exec, 1);
-  asio::co_spawn(
-      exec,
-      [](std::shared_ptr<net::ClientResponse> r, std::shared_ptr<Channel> c) -> awaitable<void> {
-        auto piece = co_await r->ReadSome();
-        Result<std::string> out = piece.ok() ? Result<std::string>(std::string(*piece))
-                                             : Result<std::string>(std::move(piece).error());
-        c->try_send(boost::system::error_code{},
-                    std::optional<Result<std::string>>(std::move(out)));
-      }(resp, ch),
-      asio::detached);
-  asio::steady_timer timer(exec);
-  while (true) {
-    using namespace asio::experimental::awaitable_operators;
-    timer.expires_after(interval);
-    auto which = co_await (ch->async_receive(kNoThrow) || timer.async_wait(kNoThrow));
-    if (which.index() == 0) {
-      auto [ec, result] = std::get<0>(std::move(which));
-      if (ec || !result) {
-        resp->Cancel();
-        co_return Error{ErrorKind::kCancelled, "cancelled"};
-      }
-      co_return std::move(*result);
-    }
-    auto st = co_await writer.Write(": keep-alive\n\n");
-    if (!st.ok()) {
-      resp->Cancel();  // the caller is gone: end the upstream call and the reader with it
-      co_return st.error();
-    }
-  }
+// Starts the caller's event stream (200, text/event-stream) unless a heartbeat did already.
+awaitable<Status> StartEventStream(Gateway::Exchange& ex) {
+  if (ex.writer.started()) co_return OkStatus();
+  auto h = BaseHeaders(ex, "text/event-stream");
+  h.Add("cache-control", "no-cache");
+  ex.record.status = 200;
+  co_return co_await ex.writer.StartStream(200, std::move(h));
+}
+
+// An SSE comment while a stream's first piece is awaited (the caller's stream starts with the
+// first one): keeps idle-timeout proxies and clients from giving up on a slow first token.
+awaitable<Status> StreamHeartbeat(Gateway::Exchange& ex) {
+  MM_CO_RETURN_IF_ERROR(co_await StartEventStream(ex));
+  co_return co_await ex.writer.Write(": keep-alive\n\n");
 }
 
 // The trace this request belongs to: the caller's (traceparent) continued, or a new one. Not
@@ -535,6 +546,10 @@ awaitable<void> Gateway::Handle(net::ServerRequest& req, net::ResponseWriter& wr
     ex.record.deployment = ex.attempts.deployment;
     ex.record.cache = ex.attempts.cache;
     if (ex.record.stream && ex.first_token) ex.record.ttft = *ex.first_token - req.received;
+    if (!ex.streamed_body.empty()) {
+      ex.record.response_body = telemetry::RedactBody(ex.streamed_body);
+    }
+    ex.SettleTokens();   // if not done on the way (a caller who left, an estimate)
     if (ex.admission) {  // settle the key's reservation at the actual cost, or release it
       const bool served = ex.record.status > 0 && ex.record.status < 400;
       const int64_t tokens = ex.record.usage ? ex.record.usage->total() : 0;
@@ -656,65 +671,77 @@ awaitable<void> Gateway::ChatCompletions(Exchange& ex, bool legacy) {
     if (stream) call.headers.Add("accept", "text/event-stream");
     return call;
   };
-  const int64_t tokens = static_cast<int64_t>(ex.record.prompt_chars) + 256;
-  auto sent = co_await ex.router->OpenRaw(model, ex.ctx, tokens, std::move(build), &ex.attempts);
+  // Reserved in the deployment's token window until the answer's usage settles it: the prompt's
+  // characters (no fewer than its tokens for ordinary text) and the completion's cap.
+  const int64_t tokens = static_cast<int64_t>(ex.record.prompt_chars) +
+                         max_tokens.value_or(routing::kDefaultCompletionReserve);
+  routing::Router::Heartbeat heartbeat;
+  if (stream) heartbeat = [&ex] { return StreamHeartbeat(ex); };
+  auto sent = co_await ex.router->OpenRaw(model, ex.ctx, tokens, std::move(build), stream,
+                                          std::move(heartbeat), &ex.attempts);
   ex.NoteDeployment();
+  ex.settle_at_end = true;
   if (!sent.ok()) {
+    if (sent.error().kind == ErrorKind::kCancelled) co_return;  // the caller is gone
     if (!sent.error().provider.empty()) {
       metrics_->upstream_errors
           .With({sent.error().provider, std::string(ErrorKindName(sent.error().kind))})
           .Inc();
+    }
+    if (ex.writer.started()) {
+      // Heartbeats committed the stream to a 200: the failure goes in-band, as its only event.
+      ex.record.error_code = sent.error().code.empty()
+                                 ? std::string(ErrorKindName(sent.error().kind))
+                                 : sent.error().code;
+      ex.record.error_message = sent.error().message;
+      ex.KeepStreamed("[error] " + sent.error().message);
+      (void)co_await ex.writer.Write("data: " + oa::EncodeError(sent.error()) + "\n\n");
+      (void)co_await ex.writer.Finish();
+      co_return;
     }
     co_return co_await SendError(ex, sent.error());
   }
   std::shared_ptr<net::ClientResponse> resp = std::move(sent->response);
 
   if (!stream) {
-    const auto body_start = Clock::now();
-    auto all = co_await resp->ReadAll(64 << 20);
-    ex.io_wait += Clock::now() - body_start;
-    if (!all.ok()) co_return co_await SendError(ex, all.error());
-    ex.record.usage = oa::ScanUsage(*all);
-    co_return co_await SendJson(ex, 200, std::move(all).value());
+    ex.record.usage = oa::ScanUsage(sent->body);
+    ex.SettleTokens();
+    co_return co_await SendJson(ex, 200, std::move(sent->body));
   }
 
   // Streamed: forward event by event; drop the usage chunk the caller did not ask for.
-  auto h = BaseHeaders(ex, "text/event-stream");
-  h.Add("cache-control", "no-cache");
-  ex.record.status = 200;
-  if (!(co_await ex.writer.StartStream(200, std::move(h))).ok()) co_return;
+  if (!(co_await StartEventStream(ex)).ok()) {
+    resp->Cancel();
+    co_return;
+  }
 
   SseParser parser;
   std::vector<SseEvent> events;
   std::string out;
   std::string delivered;  // the answer's text so far, for an estimate if the stream is cut
-  bool done = false, first = true, timed_out = false;
+  bool done = false, timed_out = false, gone = false;
   std::string cut_detail;
+  std::string first = std::move(sent->body);  // read by the attempt
   while (!done) {
-    Result<std::string> owned = std::string();
-    std::string_view piece;
-    const auto read_start = Clock::now();
-    if (first) {
-      owned = co_await FirstPieceWithHeartbeats(resp, ex.writer, cfg.server.heartbeat_interval);
-      if (owned.ok()) piece = *owned;
-      first = false;
-    } else {
-      auto p = co_await resp->ReadSome();
-      if (p.ok()) {
-        piece = *p;
-      } else {
-        owned = std::move(p).error();
-      }
+    Result<std::string_view> piece = std::string_view(first);
+    if (first.empty()) {
+      const auto read_start = Clock::now();
+      piece = co_await resp->ReadSome();
+      ex.io_wait += Clock::now() - read_start;
     }
-    ex.io_wait += Clock::now() - read_start;
-    if (!owned.ok()) {
-      if (owned.error().kind == ErrorKind::kCancelled) co_return;  // the caller is gone
-      cut_detail = owned.error().message;
-      timed_out = owned.error().kind == ErrorKind::kTimeout;
+    if (!piece.ok()) {
+      if (piece.error().kind == ErrorKind::kCancelled) {
+        gone = true;  // the caller is gone
+        break;
+      }
+      cut_detail = piece.error().message;
+      timed_out = piece.error().kind == ErrorKind::kTimeout;
       break;
     }
-    if (piece.empty()) break;
-    if (!parser.Feed(piece, events)) break;
+    if (piece->empty()) break;
+    const bool parsed = parser.Feed(*piece, events);
+    first.clear();
+    if (!parsed) break;
     out.clear();
     for (const auto& ev : events) {
       if (ev.data == "[DONE]") {
@@ -734,7 +761,7 @@ awaitable<void> Gateway::ChatCompletions(Exchange& ex, bool legacy) {
         if (auto u = oa::ScanUsage(ev.data)) ex.record.usage = u;
         if (!include_usage && oa::IsUsageOnlyChunk(ev.data)) continue;
       }
-      if (!ex.record.usage) oa::AppendDeltaContent(ev.data, delivered);
+      if (!ex.record.usage || ex.log_bodies) oa::AppendDeltaContent(ev.data, delivered);
       AppendSseEvent(out, ev.data, ev.event);
     }
     events.clear();
@@ -743,7 +770,10 @@ awaitable<void> Gateway::ChatCompletions(Exchange& ex, bool legacy) {
       const auto write_start = Clock::now();
       auto wrote = co_await ex.writer.Write(out);
       ex.io_wait += Clock::now() - write_start;
-      if (!wrote.ok()) co_return;  // caller gone
+      if (!wrote.ok()) {
+        gone = true;
+        break;
+      }
     }
   }
   if (done) {
@@ -754,6 +784,21 @@ awaitable<void> Gateway::ChatCompletions(Exchange& ex, bool legacy) {
       if (!rest.ok() || rest->empty()) break;
     }
   }
+  ex.KeepStreamed(delivered);
+  if (!done && !ex.record.usage) {
+    // Cut, or left by the caller, before the provider's count: bill what was asked and what was
+    // delivered, as an estimate (the log line says so; reliability.md 13, 18).
+    auto decoded = oa::DecodeChatRequest(req.body);
+    ex.EstimateUsage(decoded.ok() ? text::EstimatePromptTokens(*decoded)
+                                  : static_cast<int64_t>(ex.record.prompt_chars),
+                     text::EstimateTokens(delivered));
+  }
+  if (gone) {
+    resp->Cancel();  // the caller left: end the upstream call; nothing is retried
+    ex.record.error_code = "client_disconnected";
+    ex.record.error_message = "the caller closed the connection mid-stream";
+    co_return;
+  }
   if (!done) {
     // The upstream ended without its terminator: say so in-band, never pretend it finished.
     Error e;
@@ -763,19 +808,10 @@ awaitable<void> Gateway::ChatCompletions(Exchange& ex, bool legacy) {
     if (!cut_detail.empty()) e.message += ": " + cut_detail;
     ex.record.error_code = e.code;
     ex.record.error_message = e.message;
-    if (!ex.record.usage) {
-      // Cut before the provider's count: bill what was asked and what was delivered, as an
-      // estimate (the log line says so).
-      auto decoded = oa::DecodeChatRequest(req.body);
-      Usage u;
-      u.prompt_tokens = decoded.ok() ? text::EstimatePromptTokens(*decoded)
-                                     : static_cast<int64_t>(ex.record.prompt_chars);
-      u.completion_tokens = text::EstimateTokens(delivered);
-      ex.record.usage = u;
-      ex.record.usage_estimated = true;
-    }
+    ex.KeepStreamed("\n[error] " + e.message);
     (void)co_await ex.writer.Write("data: " + oa::EncodeError(e) + "\n\n");
   }
+  ex.SettleTokens();
   (void)co_await ex.writer.Finish();
 }
 
@@ -820,6 +856,10 @@ awaitable<bool> Gateway::Govern(Exchange& ex) {
       ex.attempts.max_tokens_clamp = ApplyKeyMaxTokens(*caller->key, path, ex.req.body, facts);
       if (!caller->key->context.empty()) {
         ex.ctx.key_context = std::make_shared<const std::string>(caller->key->context);
+      }
+      // Its tags and bound tier for conditional pipelines (routing/pipeline.hpp).
+      if (!caller->key->tags.empty()) {
+        ex.ctx.key_tags = std::make_shared<const std::vector<std::string>>(caller->key->tags);
       }
       auto admitted = co_await gatekeeper_->Admit(*caller, facts, ex.router);
       if (!admitted.ok()) {
@@ -1060,6 +1100,7 @@ awaitable<void> Gateway::Translated(Exchange& ex, ChatRequest request) {
   ex.NoteDeployment();
   if (!opened.ok()) co_return co_await SendError(ex, opened.error());
   auto stream = std::move(opened).value();
+  ex.settle_at_end = true;
   std::vector<StreamEvent> events;
   // Some providers (Baidu, Tencent) answer errors such as rate limits inside an HTTP 200 body:
   // read the first piece before committing to a 200, so such an error still gets its status.
@@ -1092,25 +1133,35 @@ awaitable<void> Gateway::Translated(Exchange& ex, ChatRequest request) {
     out.clear();
     for (const auto& ev : events) {
       out += encoder->Encode(ev);
-      for (const auto& d : ev.deltas) delivered_tokens += text::EstimateTokens(d.text);
+      for (const auto& d : ev.deltas) {
+        delivered_tokens += text::EstimateTokens(d.text);
+        ex.KeepStreamed(d.text);
+      }
     }
     events.clear();
+    bool gone = false;
     if (!more.ok()) {
       if (more.error().kind == ErrorKind::kCancelled) {
-        stream->Cancel();
-        co_return;
+        gone = true;
+      } else {
+        failure = std::move(more).error();
       }
-      failure = std::move(more).error();
     }
-    if (!out.empty()) {
+    if (!out.empty() && !gone) {
       ex.NoteChunk();
       const auto write_start = Clock::now();
       auto wrote = co_await ex.writer.Write(out);
       ex.io_wait += Clock::now() - write_start;
-      if (!wrote.ok()) {
-        stream->Cancel();  // the caller is gone
-        co_return;
-      }
+      gone = !wrote.ok();
+    }
+    if (gone) {
+      // The caller left: end the upstream call (nothing is retried) and bill what was delivered.
+      stream->Cancel();
+      ex.record.usage = stream->usage();
+      if (!ex.record.usage) ex.EstimateUsage(prompt_estimate, delivered_tokens);
+      ex.record.error_code = "client_disconnected";
+      ex.record.error_message = "the caller closed the connection mid-stream";
+      co_return;
     }
     if (failure || !*more) break;
   }
@@ -1118,14 +1169,10 @@ awaitable<void> Gateway::Translated(Exchange& ex, ChatRequest request) {
   if (failure) {
     ex.record.error_code = failure->code.empty() ? "stream_error" : failure->code;
     ex.record.error_message = failure->message;
-    if (!ex.record.usage) {
-      Usage u;
-      u.prompt_tokens = prompt_estimate;
-      u.completion_tokens = delivered_tokens;
-      ex.record.usage = u;
-      ex.record.usage_estimated = true;
-    }
+    if (!ex.record.usage) ex.EstimateUsage(prompt_estimate, delivered_tokens);
   }
+  if (failure) ex.KeepStreamed("\n[error] " + failure->message);
+  ex.SettleTokens();
   (void)co_await ex.writer.Write(encoder->Finish(stream->usage(), failure ? &*failure : nullptr));
   (void)co_await ex.writer.Finish();
 }

@@ -270,7 +270,9 @@ struct PipelineCondition {
   Modality modality = Modality::kAny;         // kImage: the request has an image part
   std::optional<uint64_t> min_prompt_tokens;  // text::EstimatePromptTokens
   std::optional<uint64_t> max_prompt_tokens;
-  std::string tier;  // the x-modelmux-tier request header; empty = any
+  std::string tier;  // the caller's tier (routing/pipeline.hpp EffectiveTier); empty = any
+  // `key_tag` / `key_tags_any`: the caller's virtual key has one of these tags; empty = any.
+  std::vector<std::string> key_tags_any;
 };
 
 struct PipelineRoute {

@@ -51,13 +51,46 @@ void Require(MapReader& r, std::string_view key, const std::string& value) {
   }
 }
 
+// `key_tag: t` (one tag) or `key_tags_any: [t, u]` (any of them), not both; no empty tag.
+void ParseKeyTags(MapReader& w, PipelineCondition& c) {
+  ParseContext& ctx = w.ctx();
+  const bool one = w.Has("key_tag") && !w.Get("key_tag").IsNull();
+  const bool any = w.Has("key_tags_any") && !w.Get("key_tags_any").IsNull();
+  if (one && any) {
+    ctx.Fail(w.Get("key_tags_any"), w.Path("key_tags_any"),
+             "'" + w.Path("key_tag") + "' and '" + w.Path("key_tags_any") +
+                 "' cannot both be set (list every tag in key_tags_any)");
+    return;
+  }
+  const std::string_view key = one ? "key_tag" : "key_tags_any";
+  if (one) {
+    std::string tag;
+    w.String("key_tag", tag);
+    c.key_tags_any.push_back(std::move(tag));
+  } else if (any) {
+    w.StringList("key_tags_any", c.key_tags_any);
+    if (ctx.ok() && c.key_tags_any.empty()) {
+      ctx.Fail(w.Get(key), w.Path(key), "'" + w.Path(key) + "' must list at least one tag");
+      return;
+    }
+  }
+  for (const auto& tag : c.key_tags_any) {
+    if (ctx.ok() && tag.empty()) {
+      ctx.Fail(w.Get(key), w.Path(key), "'" + w.Path(key) + "' has an empty tag");
+    }
+  }
+}
+
 void ParseCondition(ParseContext& ctx, const YAML::Node& node, const std::string& path,
                     PipelineCondition& c) {
-  MapReader w(ctx, node, path, {"modality", "min_prompt_tokens", "max_prompt_tokens", "tier"});
+  MapReader w(
+      ctx, node, path,
+      {"modality", "min_prompt_tokens", "max_prompt_tokens", "tier", "key_tag", "key_tags_any"});
   w.Enum("modality", {{"image", Modality::kImage}, {"text", Modality::kText}}, c.modality);
   w.OptionalUnsigned("min_prompt_tokens", c.min_prompt_tokens);
   w.OptionalUnsigned("max_prompt_tokens", c.max_prompt_tokens);
   w.String("tier", c.tier);
+  ParseKeyTags(w, c);
   if (!ctx.ok()) return;
   if (c.min_prompt_tokens && c.max_prompt_tokens && *c.min_prompt_tokens > *c.max_prompt_tokens) {
     ctx.Fail(

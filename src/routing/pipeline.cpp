@@ -1,5 +1,6 @@
 #include "routing/pipeline.hpp"
 
+#include <algorithm>
 #include <utility>
 
 #include "text/token_estimator.hpp"
@@ -111,23 +112,43 @@ std::optional<size_t> ParseVerdict(std::string_view reply, size_t candidates) {
   return static_cast<size_t>(n - 1);
 }
 
+std::optional<std::string_view> KeyTier(std::span<const std::string> key_tags) {
+  for (const auto& tag : key_tags) {
+    if (tag.starts_with(kTierTagPrefix)) {
+      return std::string_view(tag).substr(kTierTagPrefix.size());
+    }
+  }
+  return std::nullopt;
+}
+
+std::string_view EffectiveTier(std::span<const std::string> key_tags, std::string_view header) {
+  if (auto bound = KeyTier(key_tags)) return *bound;
+  return header;
+}
+
 bool Matches(const PipelineCondition& when, bool has_image, int64_t prompt_tokens,
-             std::string_view tier) {
+             std::string_view tier, std::span<const std::string> key_tags) {
   if (when.modality == Modality::kImage && !has_image) return false;
   if (when.modality == Modality::kText && has_image) return false;
   const auto tokens = static_cast<uint64_t>(prompt_tokens < 0 ? 0 : prompt_tokens);
   if (when.min_prompt_tokens && tokens < *when.min_prompt_tokens) return false;
   if (when.max_prompt_tokens && tokens > *when.max_prompt_tokens) return false;
   if (!when.tier.empty() && when.tier != tier) return false;
+  if (!when.key_tags_any.empty() &&
+      std::none_of(when.key_tags_any.begin(), when.key_tags_any.end(), [&](const auto& want) {
+        return std::find(key_tags.begin(), key_tags.end(), want) != key_tags.end();
+      })) {
+    return false;
+  }
   return true;
 }
 
 const PipelineRoute* PickRoute(const Pipeline& pipeline, const ChatRequest& request,
-                               std::string_view tier) {
+                               std::string_view tier, std::span<const std::string> key_tags) {
   const bool has_image = HasImages(request);
   const int64_t tokens = text::EstimatePromptTokens(request);
   for (const auto& route : pipeline.routes) {
-    if (!route.when || Matches(*route.when, has_image, tokens, tier)) return &route;
+    if (!route.when || Matches(*route.when, has_image, tokens, tier, key_tags)) return &route;
   }
   return nullptr;
 }

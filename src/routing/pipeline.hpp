@@ -6,6 +6,7 @@
 
 #include <cstdint>
 #include <optional>
+#include <span>
 #include <string>
 #include <string_view>
 #include <vector>
@@ -33,8 +34,19 @@ inline constexpr std::string_view kDefaultReducePrompt =
     "taken on each part, in order. Using the notes, respond to the request as if you had read "
     "the whole message.";
 
-// The request header a conditional route's `tier` is matched against.
+// The request header a conditional route's `tier` is matched against when the caller's virtual
+// key binds no tier.
 inline constexpr std::string_view kTierHeader = "x-modelmux-tier";
+// A virtual key's tag "tier:<name>" binds the key to tier <name>.
+inline constexpr std::string_view kTierTagPrefix = "tier:";
+
+// The tier bound by the first "tier:<name>" tag of a key's tags; nullopt when there is none.
+[[nodiscard]] std::optional<std::string_view> KeyTier(std::span<const std::string> key_tags);
+
+// The caller's tier: the key's (KeyTier) when it binds one, whatever the header says (a caller
+// cannot raise its own tier); else the x-modelmux-tier header's value (empty when absent).
+[[nodiscard]] std::string_view EffectiveTier(std::span<const std::string> key_tags,
+                                             std::string_view header);
 
 // True when any message has an image part.
 [[nodiscard]] bool HasImages(const ChatRequest& request);
@@ -60,14 +72,16 @@ inline constexpr std::string_view kTierHeader = "x-modelmux-tier";
 // when there is none or it is out of [1, candidates].
 [[nodiscard]] std::optional<size_t> ParseVerdict(std::string_view reply, size_t candidates);
 
-// Whether a request with these facts satisfies `when` (every set field must hold).
+// Whether a request with these facts satisfies `when` (every set field must hold). `tier` is the
+// caller's EffectiveTier; `key_tags` the caller's virtual key's tags (empty without a key).
 [[nodiscard]] bool Matches(const PipelineCondition& when, bool has_image, int64_t prompt_tokens,
-                           std::string_view tier);
+                           std::string_view tier, std::span<const std::string> key_tags = {});
 
 // The first route of a conditional pipeline that `request` matches (prompt tokens by
 // text::EstimatePromptTokens); nullptr when none does.
 [[nodiscard]] const PipelineRoute* PickRoute(const Pipeline& pipeline, const ChatRequest& request,
-                                             std::string_view tier);
+                                             std::string_view tier,
+                                             std::span<const std::string> key_tags = {});
 
 // The model a pipeline reports as its plan (/v1/models, the gateway's log before the call): the
 // reasoner, the first fan-out model, or the last (default) route's model.

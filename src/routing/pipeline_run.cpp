@@ -7,6 +7,7 @@
 #include <boost/asio/this_coro.hpp>
 #include <boost/asio/use_awaitable.hpp>
 #include <exception>
+#include <span>
 #include <tuple>
 #include <utility>
 #include <vector>
@@ -57,6 +58,23 @@ Error NoRoute(const Pipeline& pipeline) {
                .message = "no route of pipeline '" + pipeline.name + "' matches this request",
                .param = "model",
                .code = "model_not_found"};
+}
+
+std::span<const std::string> KeyTags(const RequestContext& ctx) {
+  if (ctx.key_tags == nullptr) return {};
+  return *ctx.key_tags;
+}
+
+// The conditional route for this caller: the tier bound to its key wins over the tier header
+// (noted as "tier_header_ignored" when the header asked for another one).
+const PipelineRoute* Route(const Pipeline& pipeline, const ChatRequest& request,
+                           const RequestContext& ctx, const net::Headers& forward,
+                           AttemptLog& log) {
+  const auto tags = KeyTags(ctx);
+  const std::string_view header = forward.Get(kTierHeader);
+  const std::string_view tier = EffectiveTier(tags, header);
+  if (!header.empty() && header != tier) log.notes.push_back("tier_header_ignored");
+  return PickRoute(pipeline, request, tier, tags);
 }
 
 // The vision step: the description of the request's images, or the vision call's error.
@@ -275,7 +293,7 @@ asio::awaitable<Result<ChatResponse>> PipelineChat(const Router& router, const P
     case PipelineKind::kFanOut:
       co_return co_await FanOut(router, pipeline, request, ctx, forward, log);
     case PipelineKind::kConditional: {
-      const PipelineRoute* route = PickRoute(pipeline, request, forward.Get(kTierHeader));
+      const PipelineRoute* route = Route(pipeline, request, ctx, forward, log);
       if (route == nullptr) co_return NoRoute(pipeline);
       request.model = route->model;
       co_return co_await router.Chat(std::move(request), std::move(ctx), std::move(forward), &log);
@@ -317,7 +335,7 @@ asio::awaitable<Result<std::unique_ptr<UpstreamStream>>> PipelineStream(
       co_return std::make_unique<UpstreamStream>(ResponseEvents(whole));
     }
     case PipelineKind::kConditional: {
-      const PipelineRoute* route = PickRoute(pipeline, request, forward.Get(kTierHeader));
+      const PipelineRoute* route = Route(pipeline, request, ctx, forward, log);
       if (route == nullptr) co_return NoRoute(pipeline);
       request.model = route->model;
       co_return co_await router.OpenStream(std::move(request), std::move(ctx), std::move(forward),

@@ -13,7 +13,10 @@
 //                       error). Usage: all members (and the judge). Streamed: the whole answer
 //                       is computed, then sent as one delta per choice, usage and done.
 //   conditional         the first route whose `when` holds (modality, prompt tokens, the
-//                       x-modelmux-tier header in `forward`) serves the call as it is.
+//                       caller's tier: a "tier:<name>" tag of its key (ctx.key_tags), else the
+//                       x-modelmux-tier header in `forward`; its key's tags) serves the call as
+//                       it is. A tier header overridden by the key's adds the note
+//                       "tier_header_ignored".
 //
 // `log` (optional) receives the member calls' attempts summed, their fallbacks, the answering
 // deployment (fan_out without judge: every answering deployment, comma-separated) and `notes`.

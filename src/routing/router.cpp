@@ -3,12 +3,22 @@
 #include <cstdlib>
 #include <tuple>
 
+#include <boost/asio/as_tuple.hpp>
+#include <boost/asio/co_spawn.hpp>
+#include <boost/asio/detached.hpp>
+#include <boost/asio/experimental/awaitable_operators.hpp>
+#include <boost/asio/experimental/channel.hpp>
+#include <boost/asio/steady_timer.hpp>
+#include <boost/asio/this_coro.hpp>
+#include <boost/asio/use_awaitable.hpp>
+
 #include "core/sse.hpp"
 
 #include "cache/answer_codec.hpp"
 #include "cache/key.hpp"
 #include "cache/memory.hpp"
 #include "dialects/dialect.hpp"
+#include "dialects/openai/fast_path.hpp"
 #include "routing/pipeline.hpp"
 #include "routing/pipeline_run.hpp"
 #include "routing/text_stage.hpp"
@@ -58,8 +68,9 @@ void ForwardSimControls(const net::Headers& from, const upstream::Provider& prov
   }
 }
 
-Result<std::shared_ptr<const Router>> Router::Create(std::shared_ptr<const Config> config,
-                                                     std::shared_ptr<ResponseCache> cache) {
+Result<std::shared_ptr<const Router>> Router::Create(
+    std::shared_ptr<const Config> config, std::shared_ptr<ResponseCache> cache,
+    std::shared_ptr<store::RedisClient> limits_redis) {
   auto router = std::shared_ptr<Router>(new Router(config));
   router->cache_ = std::move(cache);
   for (const auto& p : config->providers) {
@@ -77,9 +88,11 @@ Result<std::shared_ptr<const Router>> Router::Create(std::shared_ptr<const Confi
   const Router* self = router.get();
   router->dispatcher_ = std::make_unique<Dispatcher>(
       config, [self](std::string_view name) { return self->FindProvider(name); });
-  // router.shared_limits: deployment windows in the Redis of redis.url (the cache's client).
-  if (config->router.shared_limits && router->cache_) {
-    router->dispatcher_->ShareLimits(router->cache_->redis());
+  // router.shared_limits: deployment windows in the Redis of redis.url (the client given, else
+  // the cache's).
+  if (config->router.shared_limits) {
+    if (!limits_redis && router->cache_) limits_redis = router->cache_->redis();
+    router->dispatcher_->ShareLimits(std::move(limits_redis));
   }
   return std::shared_ptr<const Router>(std::move(router));
 }
@@ -113,7 +126,6 @@ Result<Plan> Router::MakePlan(std::string_view model) const {
 namespace {
 
 // Reserved for the answer when the caller sets no max_tokens (rate-limit token windows).
-constexpr int64_t kDefaultCompletionReserve = 256;
 
 upstream::UpstreamCall CallFrom(dialects::WireCall wire, const Target& target) {
   upstream::UpstreamCall call;
@@ -465,21 +477,91 @@ boost::asio::awaitable<Result<EmbeddingResponse>> Router::EmbedOnce(
 boost::asio::awaitable<Result<Router::RawAnswer>> Router::OpenRaw(std::string model,
                                                                   RequestContext ctx,
                                                                   int64_t tokens, BuildCall build,
+                                                                  bool stream, Heartbeat heartbeat,
                                                                   AttemptLog* log_out) const {
   AttemptLog local;
   AttemptLog& log = log_out ? *log_out : local;
-  auto attempt = [&](const Target& t) { return RawOnce(t, build, ctx); };
+  auto attempt = [&](const Target& t) { return RawOnce(t, build, stream, heartbeat, ctx); };
   co_return co_await dispatcher_->Run<RawAnswer>(std::move(model), ctx, tokens, log, attempt);
 }
 
+namespace {
+
+using FirstPieceChannel = boost::asio::experimental::channel<void(
+    boost::system::error_code, std::optional<Result<std::string>>)>;
+
+boost::asio::awaitable<void> ReadFirstPiece(std::shared_ptr<net::ClientResponse> resp,
+                                            std::shared_ptr<FirstPieceChannel> out) {
+  auto piece = co_await resp->ReadSome();
+  Result<std::string> r = piece.ok() ? Result<std::string>(std::string(*piece))
+                                     : Result<std::string>(std::move(piece).error());
+  out->try_send(boost::system::error_code{}, std::optional<Result<std::string>>(std::move(r)));
+}
+
+// A stream's first piece; `heartbeat` is called every `interval` while it is awaited. The read
+// runs in its own coroutine so that a heartbeat never interrupts it.
+boost::asio::awaitable<Result<std::string>> FirstPiece(std::shared_ptr<net::ClientResponse> resp,
+                                                       std::chrono::milliseconds interval,
+                                                       const Router::Heartbeat& heartbeat) {
+  if (!heartbeat || interval.count() <= 0) {
+    auto piece = co_await resp->ReadSome();
+    if (!piece.ok()) co_return std::move(piece).error();
+    co_return std::string(*piece);
+  }
+  namespace asio = boost::asio;
+  auto exec = co_await asio::this_coro::executor;
+  auto ch = std::make_shared<FirstPieceChannel>(exec, 1);
+  asio::co_spawn(exec, ReadFirstPiece(resp, ch), asio::detached);
+  asio::steady_timer timer(exec);
+  constexpr auto kNoThrow = asio::as_tuple(asio::use_awaitable);
+  while (true) {
+    using namespace asio::experimental::awaitable_operators;
+    timer.expires_after(interval);
+    auto which = co_await (ch->async_receive(kNoThrow) || timer.async_wait(kNoThrow));
+    if (which.index() == 0) {
+      auto [ec, result] = std::get<0>(std::move(which));
+      if (ec || !result) {
+        resp->Cancel();
+        co_return Error{ErrorKind::kCancelled, "cancelled"};
+      }
+      co_return std::move(*result);
+    }
+    if (Status st = co_await heartbeat(); !st.ok()) {
+      resp->Cancel();  // the caller is gone: end the upstream call and the reader with it
+      co_return Error{ErrorKind::kCancelled, "the caller went away"};
+    }
+  }
+}
+
+// An OpenAI-wire stream whose first event is an error (`data: {"error":...}` after a 200 head):
+// the provider's error, with the status its type implies (rate limits are 429, the rest 500).
+std::optional<Error> ErrorAsFirstEvent(const upstream::Provider& provider, std::string_view piece,
+                                       const net::Headers& headers) {
+  SseParser parser;
+  std::vector<SseEvent> events;
+  if (!parser.Feed(piece, events) || events.empty()) return std::nullopt;
+  const std::string_view data = events.front().data;
+  if (data.find("\"error\"") == std::string_view::npos || !dialects::openai::IsErrorChunk(data)) {
+    return std::nullopt;
+  }
+  const int status = data.find("rate_limit") != std::string_view::npos ? 429 : 500;
+  Error e = UpstreamError(provider, status, data, headers);
+  e.upstream_status = 200;
+  return e;
+}
+
+}  // namespace
+
 boost::asio::awaitable<Result<Router::RawAnswer>> Router::RawOnce(const Target& target,
                                                                   const BuildCall& build,
+                                                                  bool stream,
+                                                                  const Heartbeat& heartbeat,
                                                                   const RequestContext& ctx) const {
   const auto& provider = *target.provider;
   MM_CO_TRY(upstream::UpstreamCall call, build(target));
   AddIdempotencyKey(target, call.headers);
   AddTraceparent(target, call.headers);
-  UpstreamTimer waiting(target);  // the head; the body is read (and timed) by the caller
+  UpstreamTimer waiting(target);  // the head, and the body or the first piece
   MM_CO_TRY(auto resp, co_await provider.Send(std::move(call), ctx));
   NoteHeadroom(target, resp->headers());
   if (resp->status() != 200) {
@@ -487,8 +569,36 @@ boost::asio::awaitable<Result<Router::RawAnswer>> Router::RawOnce(const Target& 
     co_return UpstreamError(provider, resp->status(), body.ok() ? *body : std::string_view{},
                             resp->headers());
   }
-  co_return RawAnswer{std::shared_ptr<net::ClientResponse>(std::move(resp)), &provider,
-                      target.model};
+  RawAnswer answer{std::shared_ptr<net::ClientResponse>(std::move(resp)), &provider, target.model};
+  Result<std::string> read = std::string();
+  if (!stream) {
+    read = co_await answer.response->ReadAll(64 << 20);
+  } else {
+    read = co_await FirstPiece(answer.response, config_->server.heartbeat_interval, heartbeat);
+  }
+  if (!read.ok()) {
+    Error e = std::move(read).error();
+    if (e.kind == ErrorKind::kCancelled) co_return e;
+    e.message = (stream ? "the stream failed before its first byte: "
+                        : "the answer's body failed after its head: ") +
+                e.message;
+    co_return WithProvider(std::move(e), provider);
+  }
+  answer.body = std::move(read).value();
+  if (stream && answer.body.empty()) {
+    Error e;
+    e.kind = ErrorKind::kUpstreamError;
+    e.code = "stream_cut";
+    e.message = "the upstream stream ended before its first byte";
+    co_return WithProvider(std::move(e), provider);
+  }
+  if (stream) {
+    if (auto e = ErrorAsFirstEvent(provider, answer.body, answer.response->headers())) {
+      answer.response->Cancel();
+      co_return std::move(*e);
+    }
+  }
+  co_return answer;
 }
 
 // ---- response cache -------------------------------------------------------------------------

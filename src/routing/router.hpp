@@ -97,8 +97,11 @@ class Router {
  public:
   // Builds providers for every configured provider. Errors: a provider that cannot be used.
   // `cache` (optional) is the process's response cache, shared by every router it builds.
+  // `limits_redis` (optional): the Redis client of router.shared_limits
+  // (routing/shared_limits.hpp SharedLimitsRedis); without it, the cache's client, if any.
   [[nodiscard]] static Result<std::shared_ptr<const Router>> Create(
-      std::shared_ptr<const Config> config, std::shared_ptr<ResponseCache> cache = nullptr);
+      std::shared_ptr<const Config> config, std::shared_ptr<ResponseCache> cache = nullptr,
+      std::shared_ptr<store::RedisClient> limits_redis = nullptr);
   [[nodiscard]] const std::shared_ptr<ResponseCache>& cache() const { return cache_; }
 
   [[nodiscard]] const Config& config() const { return *config_; }
@@ -142,16 +145,24 @@ class Router {
                                                           AttemptLog* log = nullptr) const;
 
   // The pass-through fast path: `build` makes the HTTP call for a target (all OpenAI-wire; see
-  // Dispatcher::AllOpenAiWire); the answer is returned once its head says 200, after retries and
-  // fallbacks as for any call.
+  // Dispatcher::AllOpenAiWire). Each attempt reads the whole body of a non-streamed answer, or
+  // the first piece of a stream, before it counts as answered: a body cut or stalled after a 200
+  // head, a stream that ends or fails before its first byte, or an error event as its first
+  // event, is a failed attempt (retried, fallen back from, counted against the deployment's
+  // health) like any other (reliability.md 12, 14).
   struct RawAnswer {
     std::shared_ptr<net::ClientResponse> response;
     const upstream::Provider* provider = nullptr;
     std::string model;  // the upstream model
+    std::string body;   // the whole body, or a stream's first piece
   };
   using BuildCall = std::function<Result<upstream::UpstreamCall>(const Target&)>;
+  // Called every server.heartbeat_interval while a stream's first piece is awaited (the gateway
+  // sends the caller an SSE comment); an error ends the call as cancelled (the caller is gone).
+  using Heartbeat = std::function<boost::asio::awaitable<Status>()>;
   boost::asio::awaitable<Result<RawAnswer>> OpenRaw(std::string model, RequestContext ctx,
-                                                    int64_t tokens, BuildCall build,
+                                                    int64_t tokens, BuildCall build, bool stream,
+                                                    Heartbeat heartbeat = {},
                                                     AttemptLog* log = nullptr) const;
 
   [[nodiscard]] const Dispatcher& dispatcher() const { return *dispatcher_; }
@@ -217,12 +228,17 @@ class Router {
                                                                 const RequestContext& ctx,
                                                                 const net::Headers& forward) const;
   boost::asio::awaitable<Result<RawAnswer>> RawOnce(const Target& target, const BuildCall& build,
+                                                    bool stream, const Heartbeat& heartbeat,
                                                     const RequestContext& ctx) const;
   std::shared_ptr<const Config> config_;
   std::shared_ptr<ResponseCache> cache_;
   std::map<std::string, std::unique_ptr<upstream::Provider>, std::less<>> providers_;
   std::unique_ptr<Dispatcher> dispatcher_;
 };
+
+// The completion tokens a call that names no max_tokens reserves in a deployment's token window
+// until its usage settles it.
+inline constexpr int64_t kDefaultCompletionReserve = 256;
 
 // Reports the provider's rate-limit headroom (x-ratelimit-* headers) to the target's alias state.
 void NoteHeadroom(const Target& target, const net::Headers& headers);

@@ -12,6 +12,7 @@
 
 #include "routing/config_env.hpp"
 #include "routing/resolver.hpp"
+#include "routing/shared_limits.hpp"
 #include "sdk/client_impl.hpp"
 #include "sdk/convert.hpp"
 
@@ -155,9 +156,11 @@ Client::Impl::~Impl() {
   // Destroy what still refers to the loops' I/O objects while the loops exist, then the loops
   // (which destroy any abandoned coroutine frames), then what those frames may point at.
   sim_server.reset();
+  // The router may hold a Redis client (router.shared_limits) that closes its sockets on loop 0:
+  // drop this reference while the loops exist (an abandoned call's frame holds its own).
+  router.reset();
   loops.reset();
   simulator.reset();
-  router.reset();
 }
 
 bool Client::Impl::OnLoopThread() const {
@@ -216,7 +219,11 @@ Expected<std::unique_ptr<Client>> Client::Create(Options options) {
   }
 
   impl->config = std::make_shared<const routing::Config>(std::move(config));
-  auto router = routing::Router::Create(impl->config);
+  // router.shared_limits: rate windows in the Redis of redis.url (the SDK has no cache).
+  auto limits_redis =
+      routing::SharedLimitsRedis(*impl->config, nullptr, impl->loops->loop(0).get_executor());
+  if (!limits_redis.ok()) return FromCoreError(limits_redis.error());
+  auto router = routing::Router::Create(impl->config, nullptr, std::move(limits_redis).value());
   if (!router.ok()) return FromCoreError(router.error());
   impl->router = std::move(router).value();
 

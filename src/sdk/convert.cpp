@@ -1,5 +1,6 @@
 #include "sdk/convert.hpp"
 
+#include <algorithm>
 #include <boost/json.hpp>
 
 #include "media/local_file.hpp"
@@ -134,14 +135,27 @@ ChatResult FromCoreResponse(const ChatResponse& response) {
   ChatResult out;
   out.id = response.id;
   out.model = response.model;
-  if (!response.choices.empty()) {
-    const Choice& choice = response.choices.front();
-    out.text = choice.message.Text();
-    out.reasoning = choice.message.reasoning;
-    out.finish_reason = std::string(FinishReasonName(choice.finish_reason));
-    for (const auto& tc : choice.message.tool_calls) {
-      out.tool_calls.push_back(ToolCall{tc.id, tc.name, tc.arguments});
+  std::vector<const ::modelmux::Choice*> ordered;
+  for (const auto& choice : response.choices) ordered.push_back(&choice);
+  std::stable_sort(ordered.begin(), ordered.end(),
+                   [](const auto* a, const auto* b) { return a->index < b->index; });
+  for (const ::modelmux::Choice* choice : ordered) {
+    ChatChoice c;
+    c.text = choice->message.Text();
+    c.reasoning = choice->message.reasoning;
+    c.finish_reason = std::string(FinishReasonName(choice->finish_reason));
+    for (const auto& tc : choice->message.tool_calls) {
+      c.tool_calls.push_back(ToolCall{tc.id, tc.name, tc.arguments});
     }
+    out.choices.push_back(std::move(c));
+  }
+  if (!out.choices.empty()) {
+    // The first choice as the response's own fields (the API before choices existed).
+    const ChatChoice& first = out.choices.front();
+    out.text = first.text;
+    out.reasoning = first.reasoning;
+    out.finish_reason = first.finish_reason;
+    out.tool_calls = first.tool_calls;
   }
   if (response.usage) out.usage = FromCoreUsage(*response.usage);
   return out;

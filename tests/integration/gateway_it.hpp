@@ -431,6 +431,34 @@ inline Service StartGatewayOnSim(const Service& sim, std::vector<std::string> ar
                       {{"OPENAI_BASE_URL", sim.base_url + "/v1"}, {"OPENAI_API_KEY", "sk-test"}});
 }
 
+// The gateway's JSON request-log line (stderr) for `request_id`, or null when none arrives within
+// `timeout` (the line is written after the answer has left).
+inline json::value RequestLogLine(const Service& gw, const std::string& request_id,
+                                  std::chrono::milliseconds timeout = 2s) {
+  json::value found;
+  Eventually(
+      [&] {
+        const std::string tail = gw.process->stderr_tail();
+        size_t pos = 0;
+        while (pos < tail.size()) {
+          size_t end = tail.find('\n', pos);
+          if (end == std::string::npos) end = tail.size();
+          std::string_view line(tail.data() + pos, end - pos);
+          pos = end + 1;
+          if (line.find(request_id) == std::string_view::npos) continue;
+          json::value v = ParseJson(line);
+          if (v.is_object() && v.get_object().contains("request_id") &&
+              Str(v.at("request_id")) == request_id) {
+            found = v;
+            return true;
+          }
+        }
+        return false;
+      },
+      timeout);
+  return found;
+}
+
 // ---- virtual keys (issue 7) --------------------------------------------------------------------
 
 // `Authorization: Bearer <key>`; no header for an empty key.

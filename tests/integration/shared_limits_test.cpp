@@ -74,7 +74,7 @@ BurstResult Burst(const Service& sim, const std::vector<const Service*>& gateway
   return out;
 }
 
-std::string Config(const Service& sim, bool shared) {
+std::string Config(const Service& sim, bool shared, std::string_view extra = {}) {
   return "providers:\n"
          "  up: {type: openai, base_url: \"" +
          sim.base_url +
@@ -86,7 +86,7 @@ std::string Config(const Service& sim, bool shared) {
          "  queue_timeout: 5s\n"
          "  num_retries: 0\n"
          "  shared_limits: " +
-         std::string(shared ? "true" : "false") + "\n";
+         std::string(shared ? "true" : "false") + "\n" + std::string(extra);
 }
 
 TEST(SharedLimits, TwoReplicasShareOneDeploymentWindow) {
@@ -110,6 +110,43 @@ TEST(SharedLimits, TwoReplicasShareOneDeploymentWindow) {
   EXPECT_LE(r.ok, static_cast<int>(300 * r.secs) + 1);
   // The schedule lives in Redis under the versioned name.
   EXPECT_EQ(redis->Cli("EXISTS 'mm:v1:rl:dep:{chat/up/gpt-4o-mini}:req'"), "1\n");
+}
+
+// Without a response cache (so no cache Redis client), router.shared_limits has a Redis client
+// of its own: the replicas still pace one schedule.
+TEST(SharedLimits, SharedWithTheCacheOff) {
+  auto redis = store::testing::RedisServer::Start();
+  ASSERT_TRUE(redis) << "redis-server did not start";
+  const std::string url = "redis://" + redis->address();
+  TempDir dir;
+  Service sim = StartSim({"--rpm", "600", "--window-s", "2"});
+  const std::string config =
+      dir.Write("nocache.yaml", Config(sim, true, "cache: {enabled: false}\n"));
+  Service a = StartGateway({"--config", config, "--redis", url});
+  Service b = StartGateway({"--config", config, "--redis", url});
+  const int requests = 1200;
+  BurstResult r = Burst(sim, {&a, &b}, requests, 48);
+  EXPECT_EQ(r.sim_429, 0) << "the upstream had to refuse";
+  EXPECT_EQ(r.other, 0);
+  EXPECT_EQ(r.ok + r.shed, requests);
+  EXPECT_EQ(r.sim_total, r.ok);
+  EXPECT_GT(r.ok, requests / 2);
+  EXPECT_LE(r.ok, static_cast<int>(300 * r.secs) + 1);
+  EXPECT_EQ(redis->Cli("EXISTS 'mm:v1:rl:dep:{chat/up/gpt-4o-mini}:req'"), "1\n");
+}
+
+// Shared limits without any Redis URL: the gateway refuses to start, naming the setting.
+TEST(SharedLimits, WithoutRedisTheGatewayRefusesToStart) {
+  TempDir dir;
+  Service sim = StartSim();
+  const std::string config = dir.Write("noredis.yaml", Config(sim, true));
+  ProcessOptions o;
+  o.env.emplace_back("MODELMUX_DATA_DIR", (dir.path() / "data").string());
+  auto p = Process::Start(ModelmuxBin(), {"serve", "--port", "0", "--config", config}, o);
+  const std::optional<int> code = p->Wait(10s);
+  ASSERT_TRUE(code.has_value()) << "the gateway kept running";
+  EXPECT_NE(*code, 0);
+  EXPECT_NE(p->stderr_tail().find("router.shared_limits"), std::string::npos) << p->stderr_tail();
 }
 
 // The control: the same burst with each replica pacing alone gets 429s from the upstream, so the
