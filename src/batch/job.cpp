@@ -76,6 +76,7 @@ Result<CheckReport> CheckInput(const JobSpec& spec, const routing::Router* route
   MM_TRY(auto reader, LineReader::Open(spec.input, spec.max_line_bytes));
   std::unordered_map<std::string, uint64_t> first_line;
   std::map<std::string, PriceInfo, std::less<>> prices;
+  const auto price_table = telemetry::PriceTable::Active();  // holds the entries found below
   auto fail = [&report](Error e) {
     ++report.error_count;
     if (report.errors.size() < CheckReport::kMaxListedErrors) report.errors.push_back(std::move(e));
@@ -117,8 +118,8 @@ Result<CheckReport> CheckInput(const JobSpec& spec, const routing::Router* route
       }
       PriceInfo info;
       if (plan->provider != nullptr) {
-        info.price = telemetry::PriceTable::BuiltIn().Find(plan->provider->spec().type,
-                                                           plan->resolved.model);
+        info.price = price_table->Find(plan->provider->spec().name, plan->provider->spec().type,
+                                       plan->resolved.model);
       }
       pit = prices.emplace(model, info).first;
     }

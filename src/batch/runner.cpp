@@ -16,13 +16,14 @@ using Clock = std::chrono::steady_clock;
 using std::chrono::milliseconds;
 
 const telemetry::ModelPrice* PriceForDeployment(const routing::Router& router,
+                                                const telemetry::PriceTable& table,
                                                 const std::string& deployment) {
   const auto slash = deployment.find('/');
   if (slash == std::string::npos) return nullptr;
   const auto* provider = router.FindProvider(std::string_view(deployment).substr(0, slash));
   if (provider == nullptr) return nullptr;
-  return telemetry::PriceTable::BuiltIn().Find(provider->spec().type,
-                                               std::string_view(deployment).substr(slash + 1));
+  return table.Find(provider->spec().name, provider->spec().type,
+                    std::string_view(deployment).substr(slash + 1));
 }
 
 namespace {
@@ -62,7 +63,11 @@ Runner::Runner(std::shared_ptr<const routing::Router> router, RunOptions options
       source_(source),
       sink_(sink),
       on_progress_(std::move(on_progress)),
-      builder_([r = router_](const std::string& d) { return PriceForDeployment(*r, d); }),
+      // The price table active when the run starts, kept for the whole run (a reload installs a
+      // new one; the entries found here must outlive the run).
+      builder_([r = router_, t = telemetry::PriceTable::Active()](const std::string& d) {
+        return PriceForDeployment(*r, *t, d);
+      }),
       limiter_(LimitsOf(options_)) {
   builder_.progress() = initial;
   if (options_.concurrency == 0) options_.concurrency = 1;
@@ -243,6 +248,7 @@ asio::awaitable<Outcome> Runner::Execute(WorkItem item) {
     ctx.start = Clock::now();
     ctx.deadline = ctx.start + timeout;
     ctx.key_context = admission.context;
+    ctx.key_tags = admission.key_tags;
     routing::AttemptLog log;
     std::optional<Error> error;
     try {

@@ -56,6 +56,8 @@ class ResultSink {
 struct LineAdmission {
   std::optional<govern::Admission> admission;  // to settle; nullopt: nothing to settle
   std::shared_ptr<const std::string> context;  // the key's domain context (RequestContext)
+  // The key's tags (conditional pipelines route by them; a `tier:` tag binds the price tier).
+  std::shared_ptr<const std::vector<std::string>> key_tags;
 };
 
 class LineGate {
@@ -138,9 +140,10 @@ class Runner {
   std::mt19937_64 random_{std::random_device{}()};
 };
 
-// The built-in price of the deployment "provider/model" (the provider's type decides the table
-// row); nullptr when unknown.
+// The price of the deployment "provider/model" in `table` (by the provider's name, then its
+// type); nullptr when unknown. The pointer lives as long as the table.
 [[nodiscard]] const telemetry::ModelPrice* PriceForDeployment(const routing::Router& router,
+                                                              const telemetry::PriceTable& table,
                                                               const std::string& deployment);
 
 // A source over items held in memory (the SDK).

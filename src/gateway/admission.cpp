@@ -347,14 +347,15 @@ awaitable<Result<std::optional<govern::Admission>>> Gatekeeper::Admit(
   if (caller.kind != Caller::Kind::kKey || !facts.scoped) co_return Out();
   const govern::KeyRecord& key = *caller.key;
   std::string resolved;
+  const auto price_table = telemetry::PriceTable::Active();  // holds `price` below
   const telemetry::ModelPrice* price = nullptr;
   bool planned = false;
   if (!facts.model.empty()) {
     if (auto plan = router->MakePlan(facts.model); plan.ok()) {
       planned = true;
       resolved = plan->resolved.provider + "/" + plan->resolved.model;
-      price =
-          telemetry::PriceTable::BuiltIn().Find(plan->provider->spec().type, plan->resolved.model);
+      price = price_table->Find(plan->provider->spec().name, plan->provider->spec().type,
+                                plan->resolved.model);
     }
   }
   govern::ScopeRequest sr{facts.model, resolved, facts.task, facts.max_tokens};

@@ -46,6 +46,9 @@ class BatchGate final : public batch::LineGate {
       if (d.value) item.chat.max_tokens = d.value;
       if (!key.context.empty()) out.context = std::make_shared<const std::string>(key.context);
     }
+    // Its tags, so that a line takes the key's routes of a conditional pipeline.
+    if (!key.tags.empty())
+      out.key_tags = std::make_shared<const std::vector<std::string>>(key.tags);
     MM_CO_TRY(out.admission,
               co_await options_.gatekeeper->Admit(caller, FactsOf(item), options_.router()));
     if (out.admission) out.admission->key_name = key.name;
@@ -57,7 +60,8 @@ class BatchGate final : public batch::LineGate {
     std::optional<telemetry::Money> cost;
     const auto router = options_.router();
     if (o.usage && !o.cache_hit && router) {
-      if (const auto* price = batch::PriceForDeployment(*router, o.deployment)) {
+      const auto prices = telemetry::PriceTable::Active();
+      if (const auto* price = batch::PriceForDeployment(*router, *prices, o.deployment)) {
         cost = telemetry::Cost(*price, *o.usage);
       }
     } else if (o.cache_hit) {

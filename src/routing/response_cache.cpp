@@ -90,7 +90,8 @@ void ResponseCache::NoteHit(const std::string& model, const std::optional<Usage>
   if (usage) {
     counters_.saved_prompt_tokens += static_cast<uint64_t>(usage->prompt_tokens);
     counters_.saved_completion_tokens += static_cast<uint64_t>(usage->completion_tokens);
-    if (const auto* price = telemetry::PriceTable::BuiltIn().Find(provider_type, upstream_model)) {
+    const auto prices = telemetry::PriceTable::Active();  // telemetry.prices_file included
+    if (const auto* price = prices->Find(provider_type, upstream_model)) {
       money = telemetry::Cost(*price, *usage);
     }
   }
@@ -179,7 +180,8 @@ cache::EntryMeta MetaFor(const cache::CachePolicy& policy, std::string_view prov
   if (usage) {
     meta.prompt_tokens = usage->prompt_tokens;
     meta.completion_tokens = usage->completion_tokens;
-    if (const auto* price = telemetry::PriceTable::BuiltIn().Find(provider_type, model)) {
+    const auto prices = telemetry::PriceTable::Active();
+    if (const auto* price = prices->Find(provider_type, model)) {
       if (auto money = telemetry::Cost(*price, *usage)) {
         meta.cost = static_cast<double>(money->micros) / 1e6;
         meta.currency = money->currency == telemetry::Currency::kCny ? "CNY" : "USD";

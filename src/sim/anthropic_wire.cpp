@@ -6,11 +6,13 @@ namespace modelmux::sim {
 namespace json = boost::json;
 namespace {
 
-json::object Usage(int64_t input_tokens, int64_t output_tokens) {
-  return json::object{{"input_tokens", input_tokens},
-                      {"cache_creation_input_tokens", 0},
-                      {"cache_read_input_tokens", 0},
-                      {"output_tokens", output_tokens}};
+// Anthropic's input_tokens leave out the cache reads and writes, which are counted apart.
+json::object Usage(const ReplyPlan& plan, int64_t output_tokens) {
+  return json::object{
+      {"input_tokens", plan.prompt_tokens - plan.cached_tokens - plan.cache_write_tokens},
+      {"cache_creation_input_tokens", plan.cache_write_tokens},
+      {"cache_read_input_tokens", plan.cached_tokens},
+      {"output_tokens", output_tokens}};
 }
 
 std::string Join(const std::vector<std::string>& pieces) {
@@ -124,7 +126,7 @@ std::string AnthropicMessageJson(const ResponseMeta& meta, const ReplyPlan& plan
   }
   return json::serialize(MessageObject(meta, std::move(content),
                                        json::string(AnthropicStopReason(plan.finish_reason)),
-                                       Usage(plan.prompt_tokens, plan.completion_tokens)));
+                                       Usage(plan, plan.completion_tokens)));
 }
 
 StreamEvents AnthropicStreamEvents(const ResponseMeta& meta, const ReplyPlan& plan) {
@@ -136,8 +138,8 @@ StreamEvents AnthropicStreamEvents(const ResponseMeta& meta, const ReplyPlan& pl
     s.names.emplace_back(name);
     s.events.push_back(json::serialize(event));
   };
-  add("message_start", json::object{{"message", MessageObject(meta, json::array{}, nullptr,
-                                                              Usage(plan.prompt_tokens, 1))}});
+  add("message_start",
+      json::object{{"message", MessageObject(meta, json::array{}, nullptr, Usage(plan, 1))}});
   json::object block;
   if (plan.tool_call) {
     block = json::object{{"type", "tool_use"},

@@ -190,7 +190,8 @@ asio::awaitable<void> BedrockSim::Handle(net::ServerRequest& request, net::Respo
     co_return;
   }
   stats.CountParsed(parsed->model);
-  const ReplyPlan plan = PlanReply(*parsed, c.output_tokens);
+  ReplyPlan plan = PlanReply(*parsed, c.output_tokens);
+  ApplyUsageControls(c, plan);
   if (stream) {
     co_await AnswerStream(writer, stats, c, ConverseStreamFrames(plan), number);
   } else {

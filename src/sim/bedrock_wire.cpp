@@ -93,10 +93,14 @@ std::string StopReason(const ReplyPlan& plan) {
   return "end_turn";
 }
 
+// inputTokens leave out prompt-cache reads and writes, which are counted apart when there are any.
 json::object UsageJson(const ReplyPlan& plan) {
-  return json::object{{"inputTokens", plan.prompt_tokens},
-                      {"outputTokens", plan.completion_tokens},
-                      {"totalTokens", plan.prompt_tokens + plan.completion_tokens}};
+  json::object u{{"inputTokens", plan.prompt_tokens - plan.cached_tokens - plan.cache_write_tokens},
+                 {"outputTokens", plan.completion_tokens},
+                 {"totalTokens", plan.prompt_tokens + plan.completion_tokens}};
+  if (plan.cached_tokens > 0) u["cacheReadInputTokens"] = plan.cached_tokens;
+  if (plan.cache_write_tokens > 0) u["cacheWriteInputTokens"] = plan.cache_write_tokens;
+  return u;
 }
 
 std::string ToolUseId(const SimToolCall& call) {

@@ -1,5 +1,6 @@
 #include "sim/options.hpp"
 
+#include <algorithm>
 #include <charconv>
 #include <cmath>
 
@@ -117,7 +118,23 @@ Result<Controls> ReadControls(const SimOptions& options, const net::Headers& h) 
   MM_TRY(c.cut_after, IntHeader(h, "x-sim-cut-after"));
   MM_TRY(c.error_after, IntHeader(h, "x-sim-error-after"));
   MM_TRY(c.output_tokens, IntHeader(h, "x-sim-output-tokens"));
+  MM_TRY(c.prompt_tokens, IntHeader(h, "x-sim-prompt-tokens"));
+  MM_TRY(auto cached, IntHeader(h, "x-sim-cached-tokens"));
+  c.cached_tokens = cached.value_or(0);
+  MM_TRY(auto cache_write, IntHeader(h, "x-sim-cache-write-tokens"));
+  c.cache_write_tokens = cache_write.value_or(0);
+  MM_TRY(auto reasoning, IntHeader(h, "x-sim-reasoning-tokens"));
+  c.reasoning_tokens = reasoning.value_or(0);
   return c;
+}
+
+void ApplyUsageControls(const Controls& c, ReplyPlan& plan) {
+  if (c.prompt_tokens) plan.prompt_tokens = *c.prompt_tokens;
+  plan.prompt_tokens = std::max(plan.prompt_tokens, c.cached_tokens + c.cache_write_tokens);
+  plan.cached_tokens = c.cached_tokens;
+  plan.cache_write_tokens = c.cache_write_tokens;
+  plan.reasoning_tokens = c.reasoning_tokens;
+  plan.completion_tokens += c.reasoning_tokens;
 }
 
 }  // namespace modelmux::sim

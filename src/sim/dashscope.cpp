@@ -132,6 +132,7 @@ asio::awaitable<void> DashScopeSim::Handle(net::ServerRequest& request, net::Res
   const DashScopeCall& call = *parsed;
   stats.CountParsed(call.request.model);
   ReplyPlan plan = PlanReply(call.request, c.output_tokens);
+  ApplyUsageControls(c, plan);
   ResponseMeta meta{rid, 0, call.request.model};
 
   if (!WantsStream(request.headers)) {

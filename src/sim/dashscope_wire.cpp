@@ -125,9 +125,18 @@ Status ParseParameters(const json::object& p, DashScopeCall& call) {
   return OkStatus();
 }
 
-json::object UsageJson(int64_t input, int64_t output) {
-  return json::object{
+// output_tokens include the reasoning tokens; cache reads and reasoning are detailed when present.
+json::object UsageJson(const ReplyPlan& plan, int64_t output) {
+  const int64_t input = plan.prompt_tokens;
+  json::object u{
       {"input_tokens", input}, {"output_tokens", output}, {"total_tokens", input + output}};
+  if (plan.cached_tokens > 0) {
+    u["prompt_tokens_details"] = json::object{{"cached_tokens", plan.cached_tokens}};
+  }
+  if (plan.reasoning_tokens > 0) {
+    u["output_tokens_details"] = json::object{{"reasoning_tokens", plan.reasoning_tokens}};
+  }
+  return u;
 }
 
 json::value ContentJson(const DashScopeCall& call, std::string text) {
@@ -155,9 +164,10 @@ json::object Output(const DashScopeCall& call, std::string text, const json::arr
       {"choices", json::array{json::object{{"finish_reason", finish}, {"message", message}}}}};
 }
 
-std::string Frame(const ResponseMeta& meta, json::object output, int64_t input, int64_t out) {
+std::string Frame(const ResponseMeta& meta, json::object output, const ReplyPlan& plan,
+                  int64_t out) {
   return json::serialize(json::object{
-      {"output", std::move(output)}, {"usage", UsageJson(input, out)}, {"request_id", meta.id}});
+      {"output", std::move(output)}, {"usage", UsageJson(plan, out)}, {"request_id", meta.id}});
 }
 
 }  // namespace
@@ -298,7 +308,7 @@ std::string DashScopeChatJson(const ResponseMeta& meta, const ReplyPlan& plan,
   json::object o{{"status_code", 200}, {"request_id", meta.id}, {"code", ""}, {"message", ""}};
   o["output"] =
       Output(call, std::move(text), plan.tool_call ? &calls : nullptr, plan.finish_reason);
-  o["usage"] = UsageJson(plan.prompt_tokens, plan.completion_tokens);
+  o["usage"] = UsageJson(plan, plan.completion_tokens);
   return json::serialize(o);
 }
 
@@ -313,7 +323,7 @@ StreamEvents DashScopeStreamEvents(const ResponseMeta& meta, const ReplyPlan& pl
     text += piece;
     ++produced;
     s.events.push_back(Frame(meta, Output(call, call.incremental ? piece : text, nullptr, "null"),
-                             plan.prompt_tokens, produced));
+                             plan, produced));
   }
   std::string args;
   if (plan.tool_call) {
@@ -325,8 +335,8 @@ StreamEvents DashScopeStreamEvents(const ResponseMeta& meta, const ReplyPlan& pl
           ToolCallJson(tc, first || !call.incremental, call.incremental ? tc.fragments[i] : args)};
       const int64_t so_far = plan.completion_tokens * static_cast<int64_t>(i + 1) /
                              static_cast<int64_t>(tc.fragments.size());
-      s.events.push_back(Frame(meta, Output(call, "", &calls, "null"), plan.prompt_tokens,
-                               std::max<int64_t>(so_far, 1)));
+      s.events.push_back(
+          Frame(meta, Output(call, "", &calls, "null"), plan, std::max<int64_t>(so_far, 1)));
     }
   }
   s.token_count = s.events.size();
@@ -337,7 +347,7 @@ StreamEvents DashScopeStreamEvents(const ResponseMeta& meta, const ReplyPlan& pl
   s.events.push_back(Frame(meta,
                            Output(call, call.incremental ? std::string() : text,
                                   final_calls.empty() ? nullptr : &final_calls, plan.finish_reason),
-                           plan.prompt_tokens, plan.completion_tokens));
+                           plan, plan.completion_tokens));
   return s;
 }
 

@@ -163,7 +163,10 @@ asio::awaitable<void> Simulator::HandleGemini(net::ServerRequest& request,
   const ResponseMeta meta{"sim-gemini-" + std::to_string(number), kCreatedEpoch + number,
                           req.model};
   ReplyPlan plan;
-  if (!embed) plan = PlanReply(req, c.output_tokens);
+  if (!embed) {
+    plan = PlanReply(req, c.output_tokens);
+    ApplyUsageControls(c, plan);
+  }
 
   if (c.stall_at == StallAt::kHeaders && !co_await Sleep(c.stall)) co_return;
   if (c.reset) {

@@ -13,21 +13,31 @@ std::string Seconds(double s) {
   return buf;
 }
 
-json::object Usage(int64_t prompt, int64_t completion) {
-  return json::object{{"promptTokenCount", prompt},
-                      {"candidatesTokenCount", completion},
-                      {"totalTokenCount", prompt + completion},
-                      {"promptTokensDetails",
-                       json::array{json::object{{"modality", "TEXT"}, {"tokenCount", prompt}}}}};
+// promptTokenCount includes cached content; candidatesTokenCount leaves out the thoughts.
+json::object Usage(const ReplyPlan& plan, int64_t candidates) {
+  const int64_t prompt = plan.prompt_tokens;
+  json::object u{{"promptTokenCount", prompt},
+                 {"candidatesTokenCount", candidates},
+                 {"totalTokenCount", prompt + candidates + plan.reasoning_tokens},
+                 {"promptTokensDetails",
+                  json::array{json::object{{"modality", "TEXT"}, {"tokenCount", prompt}}}}};
+  if (plan.cached_tokens > 0) u["cachedContentTokenCount"] = plan.cached_tokens;
+  if (plan.reasoning_tokens > 0) u["thoughtsTokenCount"] = plan.reasoning_tokens;
+  return u;
+}
+
+// The visible completion tokens of the whole answer.
+int64_t Candidates(const ReplyPlan& plan) {
+  return plan.completion_tokens - plan.reasoning_tokens;
 }
 
 json::object Chunk(const ResponseMeta& meta, json::array parts, std::string_view finish,
-                   int64_t prompt, int64_t completion) {
+                   const ReplyPlan& plan, int64_t candidates) {
   json::object cand{{"content", json::object{{"parts", std::move(parts)}, {"role", "model"}}},
                     {"index", 0}};
   if (!finish.empty()) cand["finishReason"] = finish;
   return json::object{{"candidates", json::array{std::move(cand)}},
-                      {"usageMetadata", Usage(prompt, completion)},
+                      {"usageMetadata", Usage(plan, candidates)},
                       {"modelVersion", meta.model},
                       {"responseId", meta.id}};
 }
@@ -139,8 +149,8 @@ std::string GeminiResponseJson(const ResponseMeta& meta, const ReplyPlan& plan) 
     for (const auto& p : plan.pieces) text += p;
     parts.push_back(json::object{{"text", std::move(text)}});
   }
-  return json::serialize(Chunk(meta, std::move(parts), GeminiFinishReason(plan.finish_reason),
-                               plan.prompt_tokens, plan.completion_tokens));
+  return json::serialize(Chunk(meta, std::move(parts), GeminiFinishReason(plan.finish_reason), plan,
+                               Candidates(plan)));
 }
 
 StreamEvents GeminiStreamEvents(const ResponseMeta& meta, const ReplyPlan& plan) {
@@ -149,20 +159,20 @@ StreamEvents GeminiStreamEvents(const ResponseMeta& meta, const ReplyPlan& plan)
   const std::string_view finish = GeminiFinishReason(plan.finish_reason);
   if (plan.tool_call) {
     s.events.push_back(json::serialize(Chunk(meta, json::array{FunctionCallPart(*plan.tool_call)},
-                                             finish, plan.prompt_tokens, plan.completion_tokens)));
+                                             finish, plan, Candidates(plan))));
     s.token_count = 1;
     return s;
   }
   if (plan.pieces.empty()) {
-    s.events.push_back(json::serialize(Chunk(meta, json::array{json::object{{"text", ""}}}, finish,
-                                             plan.prompt_tokens, plan.completion_tokens)));
+    s.events.push_back(json::serialize(
+        Chunk(meta, json::array{json::object{{"text", ""}}}, finish, plan, Candidates(plan))));
     return s;
   }
   for (size_t i = 0; i < plan.pieces.size(); ++i) {
     const bool last = i + 1 == plan.pieces.size();
     s.events.push_back(json::serialize(
-        Chunk(meta, json::array{json::object{{"text", plan.pieces[i]}}}, last ? finish : "",
-              plan.prompt_tokens, last ? plan.completion_tokens : static_cast<int64_t>(i + 1))));
+        Chunk(meta, json::array{json::object{{"text", plan.pieces[i]}}}, last ? finish : "", plan,
+              last ? Candidates(plan) : static_cast<int64_t>(i + 1))));
   }
   s.token_count = plan.pieces.size();
   return s;

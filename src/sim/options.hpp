@@ -9,6 +9,7 @@
 
 #include "core/result.hpp"
 #include "net/headers.hpp"
+#include "sim/request.hpp"
 
 namespace modelmux::sim {
 
@@ -45,6 +46,12 @@ struct Controls {
   std::optional<int64_t> error_after;    // x-sim-error-after
   std::optional<int64_t> output_tokens;  // x-sim-output-tokens: generated reply length
   std::optional<bool> should_retry;      // x-sim-should-retry: x-should-retry on error answers
+  // Usage as the answer reports it (ApplyUsageControls): the prompt's size, the part of it read
+  // from / written to the provider's prompt cache, and reasoning tokens added to the completion.
+  std::optional<int64_t> prompt_tokens;  // x-sim-prompt-tokens
+  int64_t cached_tokens = 0;             // x-sim-cached-tokens
+  int64_t cache_write_tokens = 0;        // x-sim-cache-write-tokens
+  int64_t reasoning_tokens = 0;          // x-sim-reasoning-tokens
 
   // Delay before a non-stream answer with `tokens` completion tokens.
   [[nodiscard]] std::chrono::milliseconds NonStreamDelay(int64_t tokens) const;
@@ -55,5 +62,10 @@ struct Controls {
 // Reads x-sim-* headers over `options`. A malformed value is an invalid_request error naming the
 // header.
 [[nodiscard]] Result<Controls> ReadControls(const SimOptions& options, const net::Headers& headers);
+
+// The usage controls applied to a reply plan: prompt_tokens replaced by x-sim-prompt-tokens (and
+// raised to cached + cache-write tokens when those exceed it), the cache counts copied, and the
+// reasoning tokens added to completion_tokens (they are not in `pieces`: nothing is shown).
+void ApplyUsageControls(const Controls& controls, ReplyPlan& plan);
 
 }  // namespace modelmux::sim

@@ -66,6 +66,11 @@ struct ReplyPlan {
   std::string finish_reason;  // "stop", "length" or "tool_calls"
   int64_t prompt_tokens = 0;
   int64_t completion_tokens = 0;
+  // Set by ApplyUsageControls (options.hpp) from x-sim-* headers; 0 otherwise.
+  int64_t cached_tokens = 0;       // of prompt_tokens: read from the provider's prompt cache
+  int64_t cache_write_tokens = 0;  // of prompt_tokens: written to it
+  int64_t reasoning_tokens = 0;    // of completion_tokens: thinking, not in `pieces`
+  bool deepseek_usage = false;     // report DeepSeek's prompt_cache_hit/miss_tokens shape
 };
 
 // True for "sim/echo" and any model whose name contains "echo".

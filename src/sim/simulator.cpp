@@ -327,7 +327,11 @@ Simulator::Prepared Simulator::Prepare(const net::ServerRequest& request, std::s
   call.meta.model = call.request.model;
   const bool answers_text = endpoint == Endpoint::kChat || endpoint == Endpoint::kCompletions ||
                             endpoint == Endpoint::kMessages;
-  if (answers_text) call.plan = PlanReply(call.request, c.output_tokens);
+  if (answers_text) {
+    call.plan = PlanReply(call.request, c.output_tokens);
+    ApplyUsageControls(c, call.plan);
+    call.plan.deepseek_usage = family == SimFamily::kDeepSeek;
+  }
   if (c.stall_at == StallAt::kHeaders) p.stall = c.stall;
   if (c.reset) {
     p.reset = true;

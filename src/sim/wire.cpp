@@ -18,14 +18,22 @@ json::value StrOrNull(std::string_view s) {
   return s.empty() ? json::value(nullptr) : json::value(json::string(s));
 }
 
+// OpenAI's usage (cache reads in prompt_tokens_details), or DeepSeek's (prompt_cache_hit_tokens
+// and prompt_cache_miss_tokens, no prompt_tokens_details). Neither reports cache writes.
 json::object UsageObject(const ReplyPlan& plan) {
-  return json::object{
+  json::object u{
       {"prompt_tokens", plan.prompt_tokens},
       {"completion_tokens", plan.completion_tokens},
       {"total_tokens", plan.prompt_tokens + plan.completion_tokens},
-      {"prompt_tokens_details", json::object{{"cached_tokens", 0}}},
-      {"completion_tokens_details", json::object{{"reasoning_tokens", 0}}},
   };
+  if (plan.deepseek_usage) {
+    u["prompt_cache_hit_tokens"] = plan.cached_tokens;
+    u["prompt_cache_miss_tokens"] = plan.prompt_tokens - plan.cached_tokens;
+  } else {
+    u["prompt_tokens_details"] = json::object{{"cached_tokens", plan.cached_tokens}};
+  }
+  u["completion_tokens_details"] = json::object{{"reasoning_tokens", plan.reasoning_tokens}};
+  return u;
 }
 
 json::object Envelope(const ResponseMeta& meta, std::string_view object) {

@@ -153,6 +153,8 @@ void UsageReport::Add(const std::string& group, bool succeeded, int64_t latency_
   l.reasoning_tokens += reasoning;
   if (cost_micros && !currency.empty()) {
     l.cost_micros[currency] += *cost_micros;
+  } else if (prompt == 0 && completion == 0) {
+    ++l.no_usage_requests;
   } else {
     ++l.unpriced_requests;
   }
@@ -227,6 +229,7 @@ UsageLine UsageReport::Total() const {
     t.reasoning_tokens += l.reasoning_tokens;
     for (const auto& [c, m] : l.cost_micros) t.cost_micros[c] += m;
     t.unpriced_requests += l.unpriced_requests;
+    t.no_usage_requests += l.no_usage_requests;
   }
   return t;
 }
@@ -246,10 +249,11 @@ std::string LineJson(const UsageLine& l) {
   cost += '}';
   micros += '}';
   return fmt::format(
-      R"({{"group":"{}","requests":{},"succeeded":{},"success_rate":{:.4f},"avg_latency_ms":{:.1f},"p95_latency_ms":{},"tokens":{{"prompt":{},"completion":{},"cached":{},"cache_write":{},"reasoning":{}}},"cost":{},"cost_micros":{},"unpriced_requests":{}}})",
+      R"({{"group":"{}","requests":{},"succeeded":{},"success_rate":{:.4f},"avg_latency_ms":{:.1f},"p95_latency_ms":{},"tokens":{{"prompt":{},"completion":{},"cached":{},"cache_write":{},"reasoning":{}}},"cost":{},"cost_micros":{},"unpriced_requests":{},"no_usage_requests":{}}})",
       JsonEscape(l.group), l.requests, l.succeeded, l.success_rate(), l.avg_latency_ms(),
       l.p95_latency_ms(), l.prompt_tokens, l.completion_tokens, l.cached_tokens,
-      l.cache_write_tokens, l.reasoning_tokens, cost, micros, l.unpriced_requests);
+      l.cache_write_tokens, l.reasoning_tokens, cost, micros, l.unpriced_requests,
+      l.no_usage_requests);
 }
 
 std::string CostCell(const UsageLine& l, const char* currency) {
@@ -285,14 +289,14 @@ std::string UsageReport::Csv() const {
   std::string out = fmt::format(
       "{},requests,succeeded,success_rate,avg_latency_ms,p95_latency_ms,prompt_tokens,"
       "completion_tokens,cached_tokens,cache_write_tokens,reasoning_tokens,cost_usd,cost_cny,"
-      "unpriced_requests\n",
+      "unpriced_requests,no_usage_requests\n",
       GroupByName(by_));
   auto line = [&](const UsageLine& l) {
-    out += fmt::format("{},{},{},{:.4f},{:.1f},{},{},{},{},{},{},{},{},{}\n", CsvField(l.group),
+    out += fmt::format("{},{},{},{:.4f},{:.1f},{},{},{},{},{},{},{},{},{},{}\n", CsvField(l.group),
                        l.requests, l.succeeded, l.success_rate(), l.avg_latency_ms(),
                        l.p95_latency_ms(), l.prompt_tokens, l.completion_tokens, l.cached_tokens,
                        l.cache_write_tokens, l.reasoning_tokens, CostCell(l, "USD"),
-                       CostCell(l, "CNY"), l.unpriced_requests);
+                       CostCell(l, "CNY"), l.unpriced_requests, l.no_usage_requests);
   };
   for (const auto& [_, l] : lines_) line(l);
   line(Total());

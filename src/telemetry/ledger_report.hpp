@@ -5,8 +5,9 @@
 //
 // A request succeeded when its status is below 400 and it carries no error code (a stream cut
 // after its 200 head is a failure). p95 is the nearest-rank percentile of the latencies. Costs
-// stay in integer micro-units per currency; requests without a known price are counted apart
-// (unpriced_requests), never as zero.
+// stay in integer micro-units per currency; requests whose tokens have no known price are counted
+// apart (unpriced_requests), never as zero, and so are requests without a cost that reported no
+// tokens at all (no_usage_requests: mostly failures before or at the provider).
 
 #include <cstdint>
 #include <map>
@@ -51,7 +52,8 @@ struct UsageLine {
   int64_t cache_write_tokens = 0;
   int64_t reasoning_tokens = 0;
   std::map<std::string, int64_t> cost_micros;  // by currency code
-  int64_t unpriced_requests = 0;
+  int64_t unpriced_requests = 0;               // tokens reported, no price known
+  int64_t no_usage_requests = 0;  // no cost and no tokens (failed before any usage was reported)
 
   [[nodiscard]] double success_rate() const;
   [[nodiscard]] double avg_latency_ms() const;

@@ -93,6 +93,37 @@ TEST_F(LedgerTest, BatchedRowsAreCommittedAndReported) {
   EXPECT_EQ(lines[1].requests, 833);  // multiples of 3 in 1..2500
 }
 
+TEST_F(LedgerTest, OpensInWalWithFullSync) {
+  LedgerOptions o;
+  o.path = Path();
+  auto l = Ledger::Open(o);
+  ASSERT_TRUE(l.ok()) << l.error().message;
+  auto pragma = [&](const char* sql) {
+    return OnWriter(**l, [sql](sqlite3* db) {
+      auto q = store::sqlite::Query::Prepare(db, sql);
+      EXPECT_TRUE(q.ok());
+      EXPECT_TRUE(*q->Step());
+      return q->Text(0);
+    });
+  };
+  EXPECT_EQ(pragma("PRAGMA journal_mode"), "wal");
+  EXPECT_EQ(pragma("PRAGMA synchronous"), "2");  // 2 = FULL: a committed row survives power loss
+}
+
+TEST_F(LedgerTest, NoUsageFailuresAreNotUnpriced) {
+  UsageReport rep(UsageGroupBy::kModel);
+  rep.Add("m", true, 1, 10, 5, 0, 0, 0, 7, "USD");          // priced
+  rep.Add("m", true, 1, 10, 5, 0, 0, 0, std::nullopt, "");  // tokens, no price
+  rep.Add("m", false, 1, 0, 0, 0, 0, 0, std::nullopt, "");  // failed, no usage
+  rep.Add("m", false, 1, 0, 0, 0, 0, 0, std::nullopt, "");  // failed, no usage
+  const UsageLine t = rep.Total();
+  EXPECT_EQ(t.unpriced_requests, 1);
+  EXPECT_EQ(t.no_usage_requests, 2);
+  EXPECT_NE(rep.Json().find(R"("unpriced_requests":1,"no_usage_requests":2)"), std::string::npos)
+      << rep.Json();
+  EXPECT_NE(rep.Table().find("unknown(1)"), std::string::npos) << rep.Table();
+}
+
 TEST_F(LedgerTest, FullQueueRefusesAndCounts) {
   Counter dropped;
   LedgerOptions o;
@@ -193,8 +224,9 @@ TEST_F(LedgerTest, FiltersGroupsAndTwoReplicas) {
   EXPECT_EQ(csv.substr(0, csv.find('\n')),
             "day,requests,succeeded,success_rate,avg_latency_ms,p95_latency_ms,prompt_tokens,"
             "completion_tokens,cached_tokens,cache_write_tokens,reasoning_tokens,cost_usd,cost_cny,"
-            "unpriced_requests");
-  EXPECT_NE(csv.find("\n2026-09-21,3,3,1.0000,4.0,5,30,15,3,0,6,0.000014,0,1\n"), std::string::npos)
+            "unpriced_requests,no_usage_requests");
+  EXPECT_NE(csv.find("\n2026-09-21,3,3,1.0000,4.0,5,30,15,3,0,6,0.000014,0,1,0\n"),
+            std::string::npos)
       << csv;
   EXPECT_NE(by_day.Table().find("unknown(1)"), std::string::npos) << by_day.Table();
 }

@@ -3,6 +3,7 @@
 #include <yaml-cpp/yaml.h>
 
 #include <atomic>
+#include <cctype>
 #include <exception>
 #include <fstream>
 #include <set>
@@ -69,8 +70,13 @@ Result<TokenPrices> ParsePrices(const YAML::Node& n, const std::string& where, b
   MM_TRY(p.cached_input, OptionalPrice(n, "cached_input", where));
   MM_TRY(p.cache_write, OptionalPrice(n, "cache_write", where));
   MM_TRY(p.reasoning, OptionalPrice(n, "reasoning", where));
-  MM_TRY(p.image_input, OptionalPrice(n, "image_input", where));
-  MM_TRY(p.image_output, OptionalPrice(n, "image_output", where));
+  for (const char* key : {"image_input", "image_output", "per_image_output"}) {
+    if (n[key]) {
+      return TableError(where + ": " + key +
+                        " is not supported (no provider modelmux serves reports image tokens "
+                        "apart, and it serves no image generation; see docs/OBSERVABILITY.md)");
+    }
+  }
   return p;
 }
 
@@ -90,7 +96,14 @@ Result<ModelPrice> ParseEntry(const YAML::Node& n, size_t i) {
   } else {
     return TableError(where + ": unknown currency '" + currency + "'");
   }
-  MM_TRY(mp.prices, ParsePrices(n, where, true));
+  if (n["same_as"]) {
+    mp.same_as = n["same_as"].as<std::string>();
+    const size_t slash = mp.same_as.find('/');
+    if (slash == std::string::npos || slash == 0 || slash + 1 == mp.same_as.size()) {
+      return TableError(where + ": same_as must be \"provider/model\"");
+    }
+  }
+  MM_TRY(mp.prices, ParsePrices(n, where, mp.same_as.empty()));
   if (const YAML::Node tiers = n["tiers"]) {
     for (const auto& t : tiers) {
       PriceTier tier;
@@ -111,8 +124,6 @@ Result<ModelPrice> ParseEntry(const YAML::Node& n, size_t i) {
   mp.per_request = fee.value_or(0);
   MM_TRY(fee, OptionalPrice(n, "per_image_input", where));
   mp.per_image_input = fee.value_or(0);
-  MM_TRY(fee, OptionalPrice(n, "per_image_output", where));
-  mp.per_image_output = fee.value_or(0);
   if (n["source"]) mp.source = n["source"].as<std::string>();
   if (n["effective"]) mp.effective = n["effective"].as<std::string>();
   return mp;
@@ -216,6 +227,33 @@ void PriceTable::SetActive(std::shared_ptr<const PriceTable> table) {
   ActiveSlot().store(std::move(table), std::memory_order_release);
 }
 
+std::string BedrockAnthropicModel(std::string_view id) {
+  constexpr std::string_view kVendor = "anthropic.";
+  size_t at = id.find(kVendor);
+  // Only "anthropic." at the start or after one region label ("us.", "eu.", "apac.", "global.").
+  if (at == std::string_view::npos) return "";
+  if (at != 0 && id.substr(0, at - 1).find('.') != std::string_view::npos) return "";
+  if (at != 0 && id[at - 1] != '.') return "";
+  std::string_view m = id.substr(at + kVendor.size());
+  // "-v1:0", "-v2", "-v1:0:200k": the Bedrock version suffix.
+  if (const size_t v = m.rfind("-v"); v != std::string_view::npos && v + 2 < m.size() &&
+                                      std::isdigit(static_cast<unsigned char>(m[v + 2]))) {
+    m = m.substr(0, v);
+  }
+  return std::string(m);
+}
+
+std::string_view WithoutDateSuffix(std::string_view m) {
+  constexpr size_t kLen = 11;  // "-YYYY-MM-DD"
+  if (m.size() <= kLen) return m;
+  const std::string_view tail = m.substr(m.size() - kLen);
+  for (size_t i = 0; i < kLen; ++i) {
+    const bool dash = i == 0 || i == 5 || i == 8;
+    if (dash ? tail[i] != '-' : !std::isdigit(static_cast<unsigned char>(tail[i]))) return m;
+  }
+  return m.substr(0, m.size() - kLen);
+}
+
 const ModelPrice* PriceTable::Find(std::string_view provider_name, std::string_view provider_type,
                                    std::string_view model) const {
   if (!provider_name.empty() && provider_name != provider_type) {
@@ -225,6 +263,22 @@ const ModelPrice* PriceTable::Find(std::string_view provider_name, std::string_v
 }
 
 const ModelPrice* PriceTable::Find(std::string_view provider, std::string_view model) const {
+  if (const ModelPrice* p = Follow(FindDirect(provider, model))) return p;
+  // The resellers' rules (price_table.hpp), for the provider types "bedrock" and "azure".
+  if (provider == "bedrock") {
+    if (const std::string claude = BedrockAnthropicModel(model); !claude.empty()) {
+      return Follow(FindDirect("anthropic", claude));
+    }
+  } else if (provider == "azure") {
+    if (const ModelPrice* p = Follow(FindDirect("openai", model))) return p;
+    if (const std::string_view bare = WithoutDateSuffix(model); bare != model) {
+      return Follow(FindDirect("openai", bare));
+    }
+  }
+  return nullptr;
+}
+
+const ModelPrice* PriceTable::FindDirect(std::string_view provider, std::string_view model) const {
   for (const auto& e : entries_) {
     if (e.provider == provider && e.model == model) return &e;
   }
@@ -232,6 +286,16 @@ const ModelPrice* PriceTable::Find(std::string_view provider, std::string_view m
     if (e.provider == provider && GlobMatch(e.model, model)) return &e;
   }
   return nullptr;
+}
+
+const ModelPrice* PriceTable::Follow(const ModelPrice* p) const {
+  for (int hops = 0; p != nullptr && !p->same_as.empty(); ++hops) {
+    if (hops == 4) return nullptr;  // a loop, or too long a chain: unknown rather than wrong
+    const size_t slash = p->same_as.find('/');
+    p = FindDirect(std::string_view(p->same_as).substr(0, slash),
+                   std::string_view(p->same_as).substr(slash + 1));
+  }
+  return p;
 }
 
 std::optional<Money> Cost(const ModelPrice& price, const Usage& u, const CostExtras& x) {
@@ -248,27 +312,16 @@ std::optional<Money> Cost(const ModelPrice& price, const Usage& u, const CostExt
     if (t.cached_input) p.cached_input = t.cached_input;
     if (t.cache_write) p.cache_write = t.cache_write;
     if (t.reasoning) p.reasoning = t.reasoning;
-    if (t.image_input) p.image_input = t.image_input;
-    if (t.image_output) p.image_output = t.image_output;
   }
-  if (x.image_input_tokens < 0 || x.image_output_tokens < 0 || x.images_in < 0 ||
-      x.images_out < 0) {
-    return std::nullopt;
-  }
+  if (x.images_in < 0) return std::nullopt;
   const int64_t fresh =
       std::max<int64_t>(0, u.prompt_tokens - u.cache_read_tokens - u.cache_write_tokens);
-  const int64_t image_in = std::min(x.image_input_tokens, fresh);
   const int64_t reasoning = std::min(u.reasoning_tokens, u.completion_tokens);
-  const int64_t image_out = std::min(x.image_output_tokens, u.completion_tokens - reasoning);
-  const int64_t scaled = (fresh - image_in) * p.input + image_in * p.image_input.value_or(p.input) +
-                         u.cache_read_tokens * p.cached_input.value_or(p.input) +
+  const int64_t scaled = fresh * p.input + u.cache_read_tokens * p.cached_input.value_or(p.input) +
                          u.cache_write_tokens * p.cache_write.value_or(p.input) +
-                         (u.completion_tokens - reasoning - image_out) * p.output +
+                         (u.completion_tokens - reasoning) * p.output +
                          reasoning * p.reasoning.value_or(p.output) +
-                         image_out * p.image_output.value_or(p.output) +
-                         (price.per_request + x.images_in * price.per_image_input +
-                          x.images_out * price.per_image_output) *
-                             kMicro;
+                         (price.per_request + x.images_in * price.per_image_input) * kMicro;
   return Money{RoundToMicros(scaled), price.currency};
 }
 

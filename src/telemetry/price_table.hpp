@@ -38,9 +38,9 @@ struct TokenPrices {
   std::optional<int64_t> cache_write;
   int64_t output = 0;
   std::optional<int64_t> reasoning;
-  // Image tokens, where the provider bills them apart from text (default: input / output).
-  std::optional<int64_t> image_input;
-  std::optional<int64_t> image_output;
+  // No image-token prices: no chat answer modelmux serves reports image tokens apart from text
+  // (images are in prompt_tokens, billed at input), and modelmux serves no image-generation
+  // endpoint. The parser refuses image_input, image_output and per_image_output for that reason.
 };
 
 struct PriceTier {
@@ -54,12 +54,15 @@ struct ModelPrice {
   Currency currency = Currency::kUsd;
   TokenPrices prices;
   std::vector<PriceTier> tiers;  // ascending above_prompt_tokens
-  // Flat fees in micro-units of `currency`: per call, per input image, per generated image.
+  // Flat fees in micro-units of `currency`: per call, and per image in the request (counted by the
+  // gateway's media stage, CostExtras::images_in).
   int64_t per_request = 0;
   int64_t per_image_input = 0;
-  int64_t per_image_output = 0;
   std::string source;
   std::string effective;  // YYYY-MM-DD
+  // "provider/model": this entry is priced as that one (looked up again, at most 4 hops); its
+  // own prices are then unused. E.g. an Azure deployment named "prod-4o" as openai/gpt-4o.
+  std::string same_as;
 };
 
 class PriceTable {
@@ -82,7 +85,11 @@ class PriceTable {
   static void SetActive(std::shared_ptr<const PriceTable> table);
 
   // The entry for provider/model: an exact model match first, else the first glob that matches
-  // in file order. nullptr when unknown. The pointer lives as long as the table.
+  // in file order; an entry with `same_as` is followed. Then the resellers' rules: for provider
+  // "bedrock", a model "[region.]anthropic.<model>[-vN[:M]]" is priced as anthropic/<model>
+  // (Claude on Bedrock costs what Anthropic charges); for "azure", a deployment model as
+  // openai/<model>, also tried without a "-YYYY-MM-DD" date suffix. nullptr when unknown. The
+  // pointer lives as long as the table.
   [[nodiscard]] const ModelPrice* Find(std::string_view provider, std::string_view model) const;
   // By the configured provider name first ("dashscope-cn"), then by its type ("dashscope"): a
   // deployment in another region or currency gets its own entries under its own name.
@@ -92,21 +99,21 @@ class PriceTable {
   [[nodiscard]] const std::vector<ModelPrice>& entries() const { return entries_; }
 
  private:
+  [[nodiscard]] const ModelPrice* FindDirect(std::string_view provider,
+                                             std::string_view model) const;
+  [[nodiscard]] const ModelPrice* Follow(const ModelPrice* p) const;
+
   std::vector<ModelPrice> entries_;
 };
 
 // What a call used beyond Usage's token counts (media the provider bills apart).
 struct CostExtras {
-  int64_t image_input_tokens = 0;   // part of prompt_tokens, billed at image_input
-  int64_t image_output_tokens = 0;  // part of completion_tokens, billed at image_output
-  int64_t images_in = 0;            // images sent, billed at per_image_input each
-  int64_t images_out = 0;           // images generated, billed at per_image_output each
+  int64_t images_in = 0;  // images sent, billed at per_image_input each
 };
 
-// Cost of one call: (prompt - cache reads - cache writes - image tokens) at input, cache reads at
-// cached_input, cache writes at cache_write, image input tokens at image_input, (completion -
-// reasoning - image output tokens) at output, reasoning at reasoning, image output tokens at
-// image_output, plus per_request and the per-image fees; the tier is chosen by prompt_tokens.
+// Cost of one call: (prompt - cache reads - cache writes) at input, cache reads at cached_input,
+// cache writes at cache_write, (completion - reasoning) at output, reasoning at reasoning, plus
+// per_request and per_image_input x images_in; the tier is chosen by prompt_tokens.
 // nullopt only when usage is inconsistent (negative counts).
 [[nodiscard]] std::optional<Money> Cost(const ModelPrice& price, const Usage& usage,
                                         const CostExtras& extras = {});
@@ -116,6 +123,14 @@ struct CostExtras {
 
 // "$0.000435", "¥0.01", "$0": the currency symbol and the amount with trailing zeros trimmed.
 [[nodiscard]] std::string FormatMoney(Money m);
+
+// The Anthropic model name inside a Bedrock model id
+// ("us.anthropic.claude-sonnet-4-5-20250929-v1:0"
+// -> "claude-sonnet-4-5-20250929"), or "" when the id is not an Anthropic model.
+[[nodiscard]] std::string BedrockAnthropicModel(std::string_view bedrock_id);
+
+// `model` without a trailing "-YYYY-MM-DD" ("gpt-4o-2024-08-06" -> "gpt-4o"); unchanged otherwise.
+[[nodiscard]] std::string_view WithoutDateSuffix(std::string_view model);
 
 // Matches `text` against a glob with '*' (any run) and '?' (one byte).
 [[nodiscard]] bool GlobMatch(std::string_view pattern, std::string_view text);

@@ -135,22 +135,7 @@ TEST(PriceTableTest, QwenInCnyByProviderName) {
   EXPECT_STREQ(CurrencyCode(Currency::kCny), "CNY");
 }
 
-TEST(PriceTableTest, ImageTokensAndImageFees) {
-  const ModelPrice* p = Table().Find("openai", "gpt-image-1");
-  ASSERT_NE(p, nullptr);
-  // 100 text tokens x $5 + 1000 image tokens x $10 + 4160 image output tokens x $40 per 1M.
-  CostExtras x;
-  x.image_input_tokens = 1000;
-  x.image_output_tokens = 4160;
-  EXPECT_EQ(Cost(*p, Usage{1100, 4160, 0, 0, 0}, x)->micros, 500 + 10000 + 166400);
-  // Without the split, all of it is text: 1100 x 5 + 4160 x 40.
-  EXPECT_EQ(Cost(*p, Usage{1100, 4160, 0, 0, 0})->micros, 5500 + 166400);
-  const ModelPrice* dalle = Table().Find("openai", "dall-e-3");
-  ASSERT_NE(dalle, nullptr);
-  CostExtras two;
-  two.images_out = 2;
-  EXPECT_EQ(Cost(*dalle, Usage{}, two)->micros, 80000);  // 2 x $0.04
-
+TEST(PriceTableTest, PerRequestAndPerImageFees) {
   auto t = PriceTable::Parse(R"(prices:
   - {provider: p, model: m, input: "1", output: "2", per_request: "0.005", per_image_input: "0.001"})");
   ASSERT_TRUE(t.ok()) << t.error().message;
@@ -158,7 +143,74 @@ TEST(PriceTableTest, ImageTokensAndImageFees) {
   three.images_in = 3;
   // 1000 x $1 + 500 x $2 per 1M + $0.005 + 3 x $0.001 = 1000 + 1000 + 5000 + 3000 micro-$.
   EXPECT_EQ(Cost(*t->Find("p", "m"), Usage{1000, 500, 0, 0, 0}, three)->micros, 10000);
-  EXPECT_FALSE(Cost(*t->Find("p", "m"), Usage{}, CostExtras{-1, 0, 0, 0}));
+  EXPECT_FALSE(Cost(*t->Find("p", "m"), Usage{}, CostExtras{-1}));
+}
+
+TEST(PriceTableTest, ImageTokenPricesAreRefused) {
+  // Never charged by the gateway (no provider reports image tokens apart): not accepted at all.
+  for (const char* field : {"image_input", "image_output", "per_image_output"}) {
+    auto t = PriceTable::Parse(std::string(R"(prices: [{provider: p, model: m, input: "1", )") +
+                               R"(output: "1", )" + field + R"(: "2"}])");
+    ASSERT_FALSE(t.ok()) << field;
+    EXPECT_NE(t.error().message.find(field), std::string::npos) << t.error().message;
+  }
+  for (const auto& e : Table().entries()) EXPECT_EQ(e.per_image_input, 0) << e.model;
+}
+
+TEST(PriceTableTest, BedrockClaudeIsPricedAsAnthropic) {
+  const ModelPrice* direct = Table().Find("anthropic", "claude-sonnet-4-5-20250929");
+  ASSERT_NE(direct, nullptr);
+  for (const char* id :
+       {"anthropic.claude-sonnet-4-5-20250929-v1:0", "us.anthropic.claude-sonnet-4-5-20250929-v1:0",
+        "global.anthropic.claude-sonnet-4-5-20250929-v1:0", "eu.anthropic.claude-sonnet-4-5-v2"}) {
+    EXPECT_EQ(Table().Find("my-bedrock", "bedrock", id), direct) << id;
+  }
+  // 1000 fresh x $3 + 1000 read x $0.30 + 1000 written x $3.75 + 100 out x $15 per 1M.
+  EXPECT_EQ(Cost(*Table().Find("br", "bedrock", "us.anthropic.claude-sonnet-4-5-20250929-v1:0"),
+                 Usage{3000, 100, 1000, 1000, 0})
+                ->micros,
+            3000 + 300 + 3750 + 1500);
+  EXPECT_EQ(BedrockAnthropicModel("apac.anthropic.claude-haiku-4-5-20251001-v1:0"),
+            "claude-haiku-4-5-20251001");
+  EXPECT_EQ(BedrockAnthropicModel("amazon.nova-pro-v1:0"), "");
+  EXPECT_EQ(BedrockAnthropicModel("a.b.anthropic.claude-x"), "");
+  // Nova keeps its own entry; an unknown Claude stays unknown; the rule is Bedrock's only.
+  EXPECT_NE(Table().Find("br", "bedrock", "us.amazon.nova-pro-v1:0"), nullptr);
+  EXPECT_EQ(Table().Find("br", "bedrock", "anthropic.claude-instant-v1"), nullptr);
+  EXPECT_EQ(Table().Find("oa", "openai", "anthropic.claude-sonnet-4-5-v1:0"), nullptr);
+  // The type-only lookup (budget admission, batches, the response cache) follows the rule too.
+  EXPECT_EQ(Table().Find("bedrock", "us.anthropic.claude-sonnet-4-5-20250929-v1:0"), direct);
+}
+
+TEST(PriceTableTest, AzureIsPricedAsOpenAi) {
+  EXPECT_EQ(Table().Find("az", "azure", "gpt-4o"), Table().Find("openai", "gpt-4o"));
+  EXPECT_EQ(Table().Find("az", "azure", "gpt-4o-2024-08-06"),
+            Table().Find("openai", "gpt-4o-2024-08-06"));
+  // Only a dated suffix is stripped: gpt-4.1-2025-04-14 -> gpt-4.1 (no gpt-4.1 glob).
+  EXPECT_EQ(WithoutDateSuffix("gpt-4.1-2025-04-14"), "gpt-4.1");
+  EXPECT_EQ(WithoutDateSuffix("gpt-4o-mini"), "gpt-4o-mini");
+  EXPECT_EQ(WithoutDateSuffix("o3-2025-4-16"), "o3-2025-4-16");
+  const ModelPrice* p = Table().Find("az", "azure", "gpt-4.1-2025-04-14");
+  ASSERT_NE(p, nullptr);
+  // 1000 x $2 + 1000 x $8 per 1M.
+  EXPECT_EQ(Cost(*p, Usage{1000, 1000, 0, 0, 0})->micros, 10000);
+  EXPECT_EQ(Table().Find("az", "azure", "prod-deployment"), nullptr);
+}
+
+TEST(PriceTableTest, SameAsFollowsAnotherEntry) {
+  auto over = PriceTable::Parse(R"(prices:
+  - {provider: az, model: prod-4o, same_as: openai/gpt-4o, source: test, effective: 2026-11-01}
+  - {provider: x, model: a, same_as: x/b}
+  - {provider: x, model: b, same_as: x/a})");
+  ASSERT_TRUE(over.ok()) << over.error().message;
+  PriceTable t = PriceTable::Merged(Table(), *over);
+  const ModelPrice* p = t.Find("az", "azure", "prod-4o");
+  ASSERT_NE(p, nullptr);
+  EXPECT_EQ(p->model, "gpt-4o");
+  // 1000 x $2.50 + 1000 x $10 per 1M.
+  EXPECT_EQ(Cost(*p, Usage{1000, 1000, 0, 0, 0})->micros, 12500);
+  EXPECT_EQ(t.Find("x", "a"), nullptr) << "a loop is unknown, not a price";
+  EXPECT_FALSE(PriceTable::Parse(R"(prices: [{provider: p, model: m, same_as: nope}])").ok());
 }
 
 TEST(PriceTableTest, OverrideFileReplacesAndAdds) {

@@ -17,19 +17,49 @@ std::string JsonEscape(std::string_view s) {
   return out;
 }
 
+namespace {
+
+// A body on one log line: CR and LF written as the two characters \r and \n.
+std::string OneLine(std::string_view s) {
+  std::string out;
+  out.reserve(s.size());
+  for (char c : s) {
+    if (c == '\n') {
+      out += "\\n";
+    } else if (c == '\r') {
+      out += "\\r";
+    } else {
+      out += c;
+    }
+  }
+  return out;
+}
+
+}  // namespace
+
 std::string RequestLog::Format(const RequestRecord& r) const {
   const auto secs = std::chrono::floor<std::chrono::seconds>(r.start);
   const auto end = std::chrono::floor<std::chrono::seconds>(
       r.start + std::chrono::duration_cast<std::chrono::system_clock::duration>(r.latency));
   const int64_t tokens = r.usage ? r.usage->total() : 0;
   if (format_ == LogFormat::kHuman) {
-    return fmt::format(
+    std::string out = fmt::format(
         "[{:%Y-%m-%d %H:%M:%S}] REQUEST: model={}, prompt_len={}, tokens={}, cost={}, "
-        "request_id={}\n"
-        "[{:%Y-%m-%d %H:%M:%S}] RESPONSE: status={}, latency={:.3g}s{}, request_id={}\n",
-        secs, r.model, r.prompt_chars, tokens, r.cost.empty() ? "unknown" : r.cost, r.request_id,
-        end, r.status, r.latency.count(), r.error_code.empty() ? "" : ", error=" + r.error_code,
+        "request_id={}\n",
+        secs, r.model, r.prompt_chars, tokens, r.cost.empty() ? "unknown" : r.cost, r.request_id);
+    if (!r.request_body.empty()) {
+      out += fmt::format("[{:%Y-%m-%d %H:%M:%S}] REQUEST_BODY: {}, request_id={}\n", secs,
+                         OneLine(r.request_body), r.request_id);
+    }
+    out += fmt::format(
+        "[{:%Y-%m-%d %H:%M:%S}] RESPONSE: status={}, latency={:.3g}s{}, request_id={}\n", end,
+        r.status, r.latency.count(), r.error_code.empty() ? "" : ", error=" + r.error_code,
         r.request_id);
+    if (!r.response_body.empty()) {
+      out += fmt::format("[{:%Y-%m-%d %H:%M:%S}] RESPONSE_BODY: {}, request_id={}\n", end,
+                         OneLine(r.response_body), r.request_id);
+    }
+    return out;
   }
   std::string line = fmt::format(
       R"({{"time":"{:%Y-%m-%dT%H:%M:%S}Z","request_id":"{}","method":"{}","path":"{}","model":"{}","provider":"{}","upstream_model":"{}","status":{},"stream":{},"latency_s":{:.6f},"prompt_len":{})",
@@ -38,9 +68,9 @@ std::string RequestLog::Format(const RequestRecord& r) const {
       r.latency.count(), r.prompt_chars);
   if (r.usage) {
     line += fmt::format(
-        R"(,"prompt_tokens":{},"completion_tokens":{},"cached_tokens":{},"reasoning_tokens":{},"tokens":{})",
+        R"(,"prompt_tokens":{},"completion_tokens":{},"cached_tokens":{},"cache_write_tokens":{},"reasoning_tokens":{},"tokens":{})",
         r.usage->prompt_tokens, r.usage->completion_tokens, r.usage->cache_read_tokens,
-        r.usage->reasoning_tokens, tokens);
+        r.usage->cache_write_tokens, r.usage->reasoning_tokens, tokens);
     if (r.usage_estimated) line += R"(,"usage_estimated":true)";
   }
   line += r.cost.empty() ? R"(,"cost":null)" : fmt::format(R"(,"cost":"{}")", JsonEscape(r.cost));

@@ -3,6 +3,8 @@
 // human form:
 //   [2026-11-28 14:30:00] REQUEST: model=..., prompt_len=45, tokens=128, cost=$0.002,
 //   request_id=... [2026-11-28 14:30:02] RESPONSE: status=200, latency=1.8s, request_id=...
+// With --log-bodies the human form adds a "[time] REQUEST_BODY: <body>, request_id=..." line after
+// REQUEST and a RESPONSE_BODY line after RESPONSE (bodies redacted, line breaks written as \n).
 // Every line carries the request id. No secret ever reaches this record: it holds no headers or
 // keys, and error messages are masked by the dialects before they get here.
 

@@ -39,6 +39,32 @@ TEST(RequestLogTest, HumanFormIsTheSeedsTwoLines) {
             "request_id=req-1\n");
 }
 
+TEST(RequestLogTest, HumanFormWritesBodiesOnTheirOwnLines) {
+  RequestLog log(LogFormat::kHuman);
+  auto r = Sample();
+  r.request_body = "{\"model\":\"sim/echo\",\n\"messages\":[]}";
+  r.response_body = "{\"id\":\"x\"}";
+  EXPECT_EQ(
+      log.Format(r),
+      "[2026-09-21 14:13:20] REQUEST: model=sim/echo, prompt_len=45, tokens=128, cost=$0.002, "
+      "request_id=req-1\n"
+      "[2026-09-21 14:13:20] REQUEST_BODY: {\"model\":\"sim/echo\",\\n\"messages\":[]}, "
+      "request_id=req-1\n"
+      "[2026-09-21 14:13:21] RESPONSE: status=200, latency=1.8s, request_id=req-1\n"
+      "[2026-09-21 14:13:21] RESPONSE_BODY: {\"id\":\"x\"}, request_id=req-1\n");
+}
+
+TEST(RequestLogTest, JsonLineCarriesEveryTokenKind) {
+  RequestLog log(LogFormat::kJson);
+  auto r = Sample();
+  r.usage = Usage{100, 28, 40, 30, 7};
+  const std::string text = log.Format(r);
+  EXPECT_NE(text.find(R"("prompt_tokens":100,"completion_tokens":28,"cached_tokens":40,)"
+                      R"("cache_write_tokens":30,"reasoning_tokens":7,"tokens":128)"),
+            std::string::npos)
+      << text;
+}
+
 TEST(RequestLogTest, JsonLineEscapesAndCarriesTheRequestId) {
   RequestLog log(LogFormat::kJson);
   auto r = Sample();

@@ -31,7 +31,13 @@ const kChromiumArgs = [
 const kSkip = existsSync(kChromium)
   ? false
   : `${kChromium} is absent: install Debian's chromium (scripts/install-deps.sh does) to run the dashboard test`;
-if (kSkip) console.log(`# SKIP dashboard: ${kSkip}`);
+// ctest sets MODELMUX_REQUIRE_CHROMIUM=1 (scripts/install-deps.sh installs chromium): a missing
+// browser is then a failure, not a silent skip.
+if (kSkip && process.env.MODELMUX_REQUIRE_CHROMIUM === '1') {
+  test('chromium is installed (MODELMUX_REQUIRE_CHROMIUM=1)', () => assert.fail(kSkip));
+} else if (kSkip) {
+  console.log(`# SKIP dashboard: ${kSkip}`);
+}
 
 function screenshotPath() {
   const dir = process.env.MODELMUX_SCREENSHOT_DIR || path.dirname(path.dirname(modelmuxBin()));

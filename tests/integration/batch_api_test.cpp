@@ -450,6 +450,41 @@ TEST(BatchApi, LinesGetTheKeysMaxTokensCapAndContext) {
       << "the key's context did not reach the upstream";
 }
 
+TEST(BatchApi, LinesTakeTheKeysRoutesOfAConditionalPipeline) {
+  TempDir dir;
+  Service sim = StartSim();
+  Service gw =
+      StartGateway({"--config", dir.Write("c.yaml", Config(sim,
+                                                           "pipelines:\n"
+                                                           "  - name: auto\n"
+                                                           "    kind: conditional\n"
+                                                           "    routes:\n"
+                                                           "      - when: {key_tag: lab}\n"
+                                                           "        model: up/echo-lab\n"
+                                                           "      - when: {tier: premium}\n"
+                                                           "        model: up/echo-premium\n"
+                                                           "      - model: up/echo-basic\n"))},
+                   {{"MODELMUX_MASTER_KEY", kMaster}});
+  NewKey lab =
+      CreateKey(gw, kMaster, R"({"models":["*"],"tasks":["text","batch"],"tags":["lab"]})");
+  NewKey basic =
+      CreateKey(gw, kMaster, R"({"models":["*"],"tasks":["text","batch"],"tags":["tier:basic"]})");
+  const std::string line =
+      R"({"custom_id":"x","method":"POST","url":"/v1/chat/completions","body":{)"
+      R"("model":"auto","messages":[{"role":"user","content":"hi"}]}})"
+      "\n";
+  auto run = [&](const std::string& key) {
+    const std::string id = CreateBatch(gw, UploadId(gw, line, key), key);
+    json::value done = WaitFor(gw, id, {"completed", "failed"}, 30s, key);
+    EXPECT_EQ(Int(done.at("request_counts").at("completed")), 1) << json::serialize(done);
+  };
+  run(lab.key);
+  EXPECT_EQ(SimModelCalls(sim, "echo-lab"), 1);
+  run(basic.key);
+  EXPECT_EQ(SimModelCalls(sim, "echo-basic"), 1);
+  EXPECT_EQ(SimModelCalls(sim, "echo-premium"), 0);
+}
+
 TEST(BatchApi, RetentionSweepRemovesExpiredJobsAndFiles) {
   TempDir dir;
   Service sim = StartSim();

@@ -6,6 +6,7 @@
 #include <atomic>
 #include <cmath>
 #include <map>
+#include <regex>
 #include <thread>
 
 #include "gateway_it.hpp"
@@ -83,16 +84,28 @@ int64_t CostMicros(const json::object& line, const char* currency) {
   return c.contains(currency) ? c.at(currency).to_number<int64_t>() : 0;
 }
 
+// The cache-hit kind's model (priced as gpt-4o-mini, $0.15 / $0.60 per 1M), alone in its group.
+constexpr const char* kCachedModel = "up/gpt-4o-mini-2024-07-18";
+
 TEST(Ledger, TenThousandMixedRequestsSumToTheMetrics) {
   TempDir dir;
   Service sim = StartSim();
+  // Half of its calls fail with 503 (evenly spread): the "retried" alias retries on it, then falls
+  // back to up/gpt-4o-mini, so every such request succeeds once and is charged once.
+  Service flaky = StartSim({"--fail-rate", "0.5", "--fail-status", "503"});
   const std::string prices = dir.Write("prices.yaml", kPrices);
   const std::string data = (dir.path() / "data").string();
+  const std::string extra = "  flaky: {type: openai, base_url: \"" + flaky.base_url +
+                            "/v1\", api_key: sk-test}\n"
+                            "models:\n"
+                            "  - name: retried\n"
+                            "    deployments: [{provider: flaky, model: gpt-4o-mini}]\n"
+                            "    fallbacks: [up/gpt-4o-mini]\n"
+                            "router: {retry_base: 1ms, retry_cap: 2ms}\n"
+                            "telemetry: {prices_file: \"" +
+                            prices + "\", ledger_retention_days: 30}\n";
   Service gw =
-      StartGateway({"--config",
-                    dir.Write("c.yaml", Config(sim, "telemetry: {prices_file: \"" + prices +
-                                                        "\", ledger_retention_days: 30}\n")),
-                    "--no-access-log"},
+      StartGateway({"--config", dir.Write("c.yaml", Config(sim, extra)), "--no-access-log"},
                    {{"MODELMUX_DATA_DIR", data}});
 
   constexpr int kRequests = 10'000, kThreads = 8;
@@ -103,6 +116,15 @@ TEST(Ledger, TenThousandMixedRequestsSumToTheMetrics) {
       const std::string url = gw.base_url + "/v1/chat/completions";
       int status = 0;
       switch (i % 10) {
+        case 2:  // the same deterministic question every time: cache hits after the first
+          status =
+              Http("POST", url, ChatBody(kCachedModel, "the cached question", R"("temperature":0)"),
+                   {}, kTimeout)
+                  .status;
+          break;
+        case 3:  // retried on the flaky provider, or answered by the fallback
+          status = Http("POST", url, Body("retried", i, false), {}, kTimeout).status;
+          break;
         case 4:  // streamed, usage asked by the caller
           status = HttpStream("POST", url, Body("up/gpt-4o-mini", i, true), {}, kTimeout).status;
           break;
@@ -158,6 +180,15 @@ TEST(Ledger, TenThousandMixedRequestsSumToTheMetrics) {
   EXPECT_EQ(metric_requests, kRequests);
   EXPECT_GT(metric_usd, 0);
   EXPECT_GT(metric_cny, 0);
+  // The mix did what it says: cache hits (concurrent first askers may all miss), retries.
+  EXPECT_GE(MetricMicros(metrics, "modelmux_cache_requests_total", "result=\"hit\"") / 1'000'000,
+            kRequests / 10 - kThreads);
+  EXPECT_GT(MetricMicros(metrics, "modelmux_retries_total", "model=\"retried\"") +
+                MetricMicros(metrics, "modelmux_fallbacks_total", "model=\"retried\""),
+            0);
+  // gpt-99 has tokens but no price: counted, so Prometheus spend is known to be incomplete.
+  EXPECT_EQ(MetricMicros(metrics, "modelmux_unpriced_requests_total", "") / 1'000'000,
+            kRequests / 10);
 
   ASSERT_EQ(gw.process->Stop(), 0) << gw.process->Describe();  // drains and commits the ledger
   const std::string ledger = data + "/ledger.db";
@@ -168,8 +199,40 @@ TEST(Ledger, TenThousandMixedRequestsSumToTheMetrics) {
   EXPECT_EQ(total.at("succeeded").to_number<int64_t>(), 8000);
   EXPECT_EQ(CostMicros(total, "USD"), metric_usd);
   EXPECT_EQ(CostMicros(total, "CNY"), metric_cny);
-  // Unknown price (gpt-99), refused (400) and unrouted (404): 3 of every 10, never zero-cost.
-  EXPECT_EQ(total.at("unpriced_requests").to_number<int64_t>(), 3000);
+  // Unknown price (gpt-99): tokens without a price. Refused (400) and unrouted (404): no usage.
+  // Neither is ever counted as zero-cost.
+  EXPECT_EQ(total.at("unpriced_requests").to_number<int64_t>(), 1000);
+  EXPECT_EQ(total.at("no_usage_requests").to_number<int64_t>(), 2000);
+  // Cache hits cost 0 in the ledger as in the counter (the sums above are equal with them in).
+  const int64_t misses =
+      MetricMicros(metrics, "modelmux_cache_requests_total",
+                   "model=\"" + std::string(kCachedModel) + "\",result=\"miss\"") /
+      1'000'000;
+  ASSERT_GT(misses, 0);
+  json::object by_model = UsageJson({ledger}, {"--by", "model"});
+  bool saw_cached = false, saw_retried = false;
+  for (const auto& g : by_model.at("groups").as_array()) {
+    const json::object& o = g.as_object();
+    if (o.at("group").as_string() == kCachedModel) {
+      saw_cached = true;
+      ASSERT_EQ(o.at("requests").to_number<int64_t>(), kRequests / 10);
+      // Every one of them has the same usage (hits carry the stored answer's); only the misses
+      // are charged: misses x (prompt x 0.15 + completion x 0.60) / 1M, rounded per request.
+      const int64_t prompt = o.at("tokens").at("prompt").to_number<int64_t>() / (kRequests / 10);
+      const int64_t completion =
+          o.at("tokens").at("completion").to_number<int64_t>() / (kRequests / 10);
+      const int64_t one = (prompt * 150'000 + completion * 600'000 + 500'000) / 1'000'000;
+      EXPECT_EQ(CostMicros(o, "USD"), misses * one) << "cache hits must cost 0";
+      EXPECT_EQ(o.at("unpriced_requests").to_number<int64_t>(), 0);
+    }
+    if (o.at("group").as_string() == "retried") {
+      saw_retried = true;
+      EXPECT_EQ(o.at("requests").to_number<int64_t>(), kRequests / 10);
+      EXPECT_EQ(o.at("succeeded").to_number<int64_t>(), kRequests / 10);
+      EXPECT_GT(CostMicros(o, "USD"), 0);
+    }
+  }
+  EXPECT_TRUE(saw_cached && saw_retried);
 
   // Two replicas' ledgers are summed; --by provider splits the currencies by provider.
   json::object twice = UsageJson({ledger, ledger}, {"--by", "provider"});
@@ -226,17 +289,60 @@ TEST(Ledger, StreamedAndWholeCostTheSame) {
   EXPECT_EQ(groups["up/gpt-99"].at("unpriced_requests").to_number<int64_t>(), 1);
 }
 
+// Canaries: in the Authorization and x-api-key headers, in the text, in a JSON key field and in
+// a data: URL. None of them may reach a log line.
+constexpr std::string_view kCanaryAuth = "Bearer sk-CANARYauth0123456789abcdefghij";
+constexpr std::string_view kCanaryApiKey = "CANARYxapikey0123456789abcdef";
+
+HeaderList CanaryHeaders(const std::string& request_id) {
+  return {{"x-request-id", request_id},
+          {"authorization", std::string(kCanaryAuth)},
+          {"x-api-key", std::string(kCanaryApiKey)}};
+}
+
+std::string CanaryBody(std::string_view model) {
+  return ChatBody(model, "my key is sk-proj-CANARYsecret0123456789abcdef",
+                  R"("metadata":{"api_key":"CANARY-field-value"})");
+}
+
+// A user message with an image part whose data: URL carries the canary in its payload.
+std::string CanaryMediaBody(std::string_view model) {
+  const std::string url = "data:image/png;base64,iVBORw0KGgoCANARYdataURL" + std::string(200, 'A');
+  return R"({"model":")" + std::string(model) +
+         R"(","messages":[{"role":"user","content":[{"type":"text","text":"what is this?"},)"
+         R"({"type":"image_url","image_url":{"url":")" +
+         url + R"("}}]}]})";
+}
+
+std::vector<std::string> Lines(const std::string& text) {
+  std::vector<std::string> out;
+  std::istringstream in(text);
+  for (std::string line; std::getline(in, line);) {
+    if (!line.empty()) out.push_back(line);
+  }
+  return out;
+}
+
 TEST(Ledger, UsageEndpointAndRedactedJsonLogs) {
   TempDir dir;
   Service sim = StartSim();
   Service gw = StartGateway({"--config", dir.Write("c.yaml", Config(sim)), "--log-bodies"},
                             {{"MODELMUX_DATA_DIR", (dir.path() / "data").string()}});
-  const std::string canary = "sk-proj-CANARYsecret0123456789abcdef";
-  const std::string body = ChatBody("up/gpt-4o-mini", "my key is " + canary,
-                                    R"("metadata":{"api_key":"CANARY-field-value"})");
-  HttpResult r = Http("POST", gw.base_url + "/v1/chat/completions", body,
-                      {{"x-request-id", "canary-req-1"}}, kTimeout);
+  const std::string url = gw.base_url + "/v1/chat/completions";
+  HttpResult r =
+      Http("POST", url, CanaryBody("up/gpt-4o-mini"), CanaryHeaders("canary-req-1"), kTimeout);
   ASSERT_EQ(r.status, 200) << r.body;
+  HttpResult media =
+      Http("POST", url, CanaryMediaBody("up/gpt-4o-mini"), CanaryHeaders("canary-req-2"), kTimeout);
+  ASSERT_GT(media.status,
+            0);  // answered or refused (the image is not a real PNG): logged either way
+  HttpResult streamed =
+      Http("POST", url, ChatBody("up/gpt-4o-mini", "stream me", R"("stream":true)"),
+           CanaryHeaders("canary-req-3"), kTimeout);
+  ASSERT_EQ(streamed.status, 200);
+  HttpResult unrouted =
+      Http("POST", url, CanaryBody("nope/x"), CanaryHeaders("canary-req-4"), kTimeout);
+  ASSERT_EQ(unrouted.status, 404);
 
   // The ledger row is written after the answer left, in the background: wait for it.
   HttpResult usage;
@@ -248,32 +354,86 @@ TEST(Ledger, UsageEndpointAndRedactedJsonLogs) {
         if (usage.status != 200 || !v.is_object()) return false;
         const json::value* total = v.as_object().if_contains("total");
         return total && total->is_object() && total->as_object().contains("requests") &&
-               total->at("requests").to_number<int64_t>() == 1;
+               total->at("requests").to_number<int64_t>() == 4;
       },
       5s);
   ASSERT_EQ(usage.status, 200) << usage.body;
   ASSERT_TRUE(v.is_object()) << usage.body;
   EXPECT_EQ(v.at("group_by").as_string(), "day");
-  EXPECT_EQ(v.at("total").at("requests").to_number<int64_t>(), 1);
+  EXPECT_EQ(v.at("total").at("requests").to_number<int64_t>(), 4);
   EXPECT_EQ(Http("GET", gw.base_url + "/v1/usage?by=key", {}, {}, kTimeout).status, 400);
 
   ASSERT_EQ(gw.process->Stop(), 0);
-  int lines = 0;
-  bool saw_request = false;
-  std::istringstream in(gw.process->stderr_tail());
-  for (std::string line; std::getline(in, line);) {
-    if (line.empty() || line[0] != '{') continue;
-    ++lines;
-    EXPECT_TRUE(ParseJson(line).is_object()) << line;
+  // Every line of stderr is one JSON object with a request id; no canary anywhere.
+  std::map<std::string, json::object> by_id;
+  const auto lines = Lines(gw.process->stderr_tail());
+  for (const std::string& line : lines) {
     EXPECT_EQ(line.find("CANARY"), std::string::npos) << line;
-    if (line.find("canary-req-1") != std::string::npos) {
-      saw_request = true;
-      EXPECT_NE(line.find("\"request_body\""), std::string::npos) << line;
-      EXPECT_NE(line.find("\"response_body\""), std::string::npos) << line;
+    const json::value parsed = ParseJson(line);
+    ASSERT_TRUE(parsed.is_object()) << "not a JSON line: " << line;
+    const json::value* id = parsed.as_object().if_contains("request_id");
+    ASSERT_TRUE(id != nullptr && id->is_string() && !id->as_string().empty()) << line;
+    by_id[std::string(id->as_string())] = parsed.as_object();
+  }
+  for (const char* id : {"canary-req-1", "canary-req-2", "canary-req-3", "canary-req-4"}) {
+    ASSERT_TRUE(by_id.contains(id)) << id << "\n" << gw.process->stderr_tail();
+    EXPECT_TRUE(by_id[id].contains("request_body")) << id;
+    EXPECT_TRUE(by_id[id].contains("response_body")) << id;
+  }
+  // The media part was elided, not logged.
+  const std::string media_body(by_id["canary-req-2"].at("request_body").as_string());
+  EXPECT_NE(media_body.find("bytes>"), std::string::npos) << media_body;
+  const json::object& ok = by_id["canary-req-1"];
+  for (const char* field : {"prompt_tokens", "completion_tokens", "cached_tokens",
+                            "cache_write_tokens", "reasoning_tokens", "tokens"}) {
+    EXPECT_TRUE(ok.contains(field)) << field;
+  }
+}
+
+TEST(Ledger, HumanLogIsTheSeedsTwoLinesPlusBodies) {
+  TempDir dir;
+  Service sim = StartSim();
+  Service gw = StartGateway(
+      {"--config", dir.Write("c.yaml", Config(sim)), "--log-format", "human", "--log-bodies"},
+      {{"MODELMUX_DATA_DIR", (dir.path() / "data").string()}});
+  const std::string url = gw.base_url + "/v1/chat/completions";
+  ASSERT_EQ(
+      Http("POST", url, CanaryBody("up/gpt-4o-mini"), CanaryHeaders("human-1"), kTimeout).status,
+      200);
+  ASSERT_GT(Http("POST", url, CanaryMediaBody("up/gpt-4o-mini"), CanaryHeaders("human-2"), kTimeout)
+                .status,
+            0);
+  ASSERT_EQ(Http("POST", url, CanaryBody("nope/x"), CanaryHeaders("human-3"), kTimeout).status,
+            404);
+  ASSERT_EQ(gw.process->Stop(), 0);
+
+  const std::string ts = R"(^\[\d{4}-\d\d-\d\d \d\d:\d\d:\d\d\] )";
+  const std::regex request(ts + R"(REQUEST: model=[^,]+, prompt_len=\d+, tokens=\d+, )"
+                                R"(cost=(\$[0-9.]+|unknown), request_id=(\S+)$)");
+  const std::regex request_body(ts + R"(REQUEST_BODY: .+, request_id=(\S+)$)");
+  const std::regex response(ts + R"(RESPONSE: status=(\d+), latency=[0-9.e+-]+s)"
+                                 R"((, error=\S+)?, request_id=(\S+)$)");
+  const std::regex response_body(ts + R"(RESPONSE_BODY: .+, request_id=(\S+)$)");
+  std::map<std::string, std::string> seen;  // request id -> the kinds of its lines, in order
+  for (const std::string& line : Lines(gw.process->stderr_tail())) {
+    EXPECT_EQ(line.find("CANARY"), std::string::npos) << line;
+    std::smatch m;
+    if (std::regex_match(line, m, request)) {
+      seen[m[2]] += "Q";
+    } else if (std::regex_match(line, m, request_body)) {
+      seen[m[1]] += "q";
+    } else if (std::regex_match(line, m, response)) {
+      seen[m[3]] += "R";
+    } else if (std::regex_match(line, m, response_body)) {
+      seen[m[1]] += "r";
+    } else {
+      ADD_FAILURE() << "not a log line of the human form: " << line;
     }
   }
-  EXPECT_GT(lines, 0);
-  EXPECT_TRUE(saw_request) << gw.process->stderr_tail();
+  // Each request: REQUEST, its body, RESPONSE, its body, in that order.
+  for (const char* id : {"human-1", "human-2", "human-3"}) {
+    EXPECT_EQ(seen[id], "QqRr") << id << "\n" << gw.process->stderr_tail();
+  }
 }
 
 }  // namespace
