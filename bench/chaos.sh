@@ -2,7 +2,10 @@
 # `make bench-chaos`: the gateway under upstream faults. For each fault profile, three `modelmux
 # sim` processes are the three deployments of one alias; wrk (closed loop, keep-alive) drives the
 # gateway and the simulators' /sim/stats count what reached them. Reported per profile: success
-# rate (2xx / requests), upstream attempts per request, p50 and p99 latency.
+# rate, upstream attempts per request, p50 and p99 latency. A request fails when wrk sees a non-2xx
+# status, a timeout or a read error, or when the gateway counted it in
+# modelmux_request_errors_total (a stream that failed after its 200 head looks fine to wrk); the
+# larger of wrk's status errors and the gateway's count is used.
 #
 # Profiles:
 #   healthy     three healthy deployments
@@ -10,11 +13,17 @@
 #   500-1of3    one of the three answers every request 500
 #   stall-1of3  one of the three never answers (a 10 s stall before the headers); the provider's
 #               first-byte timeout (500 ms) ends those attempts
+#   500-all     every deployment answers every request 500 (a total outage): the retry budget
+#               keeps upstream attempts near 1 per request once it has drained
+#   stream-reset-1of3  streamed requests; one of the three closes the connection before any header
+#               (retried on another deployment: nothing was sent to the caller yet)
+#   stream-cut-1of3    streamed requests; one of the three ends every stream after 3 chunks
+#               without a terminator (not retried: the caller already has part of the answer)
 #
 # Environment:
 #   MODELMUX_BIN  gateway/simulator binary (default build/release/bin/modelmux)
 #   SHARED_DIR    the shared folder with bench/wrk/chat.lua (default ../shared beside the repo)
-#   PROFILES      profiles to run (default: all four, in the order above)
+#   PROFILES      profiles to run (default: all, in the order above)
 #   DURATION=10   seconds of load per profile   CONNS=16  wrk connections   THREADS=2
 #   OUTDIR        results folder (default /tmp/modelmux-bench/chaos-<utc time>)
 # Prints a markdown table (also OUTDIR/summary.md). Stops everything it started (by pid) on exit.
@@ -24,7 +33,7 @@ ROOT="$(cd "$(dirname "${BASH_SOURCE[0]}")/.." && pwd)"
 SHARED_DIR="${SHARED_DIR:-$ROOT/../shared}"
 LUA="$SHARED_DIR/bench/wrk/chat.lua"
 BIN="${MODELMUX_BIN:-$ROOT/build/release/bin/modelmux}"
-PROFILES="${PROFILES:-healthy 429-30pct 500-1of3 stall-1of3}"
+PROFILES="${PROFILES:-healthy 429-30pct 500-1of3 stall-1of3 500-all stream-reset-1of3 stream-cut-1of3}"
 DURATION="${DURATION:-10}"
 CONNS="${CONNS:-16}"
 THREADS="${THREADS:-2}"
@@ -71,17 +80,25 @@ start() {
 }
 
 sim_total() { curl -s "http://127.0.0.1:$1/sim/stats" | sed -n 's/^{"total":\([0-9]*\).*/\1/p'; }
+# gateway_errors PORT: the sum of modelmux_request_errors_total over its series.
+gateway_errors() {
+  curl -s "http://127.0.0.1:$1/metrics" |
+    awk '/^modelmux_request_errors_total[{ ]/ { n += $NF } END { printf "%d\n", n }'
+}
 
 # run_profile NAME: prints one markdown row.
 run_profile() {
   local name="$1"
-  local a=() b=() c=() extra3=""
+  local a=() b=() c=() extra3="" mode=json
   case "$name" in
     healthy) ;;
     429-30pct)
       a=(--fail-rate 0.3 --fail-status 429 --retry-after-ms 20); b=("${a[@]}"); c=("${a[@]}") ;;
     500-1of3) c=(--fail-rate 1 --fail-status 500) ;;
     stall-1of3) extra3=', headers: {x-sim-stall-ms: "10000"}' ;;
+    500-all) a=(--fail-rate 1 --fail-status 500); b=("${a[@]}"); c=("${a[@]}") ;;
+    stream-reset-1of3) mode=stream; extra3=', headers: {x-sim-reset: "1"}' ;;
+    stream-cut-1of3) mode=stream; extra3=', headers: {x-sim-cut-after: "3"}' ;;
     *) die "unknown profile $name" ;;
   esac
   local p1 p2 p3
@@ -108,17 +125,21 @@ router:
 EOF
   local gp
   start "$name-gateway" serve --host 127.0.0.1 --port 0 --config "$OUT/$name.yaml"; gp="$PORT"
-  BENCH_MODEL=chat wrk -t"$THREADS" -c"$CONNS" -d"${DURATION}s" --timeout 6s -s "$LUA" \
+  BENCH_MODE="$mode" BENCH_MODEL=chat wrk -t"$THREADS" -c"$CONNS" -d"${DURATION}s" --timeout 6s -s "$LUA" \
     "http://127.0.0.1:$gp/v1/chat/completions" >"$OUT/$name.wrk" 2>&1 || true
   local line
   line="$(grep '^BENCH ' "$OUT/$name.wrk" || true)"
   [[ -n "$line" ]] || { cat "$OUT/$name.wrk" >&2; die "$name: no BENCH line from wrk"; }
   local upstream=$(( $(sim_total "$p1") + $(sim_total "$p2") + $(sim_total "$p3") ))
+  local gw_errors
+  gw_errors="$(gateway_errors "$gp")"
   stop_all
-  awk -v name="$name" -v up="$upstream" -v line="$line" 'BEGIN {
+  awk -v name="$name" -v up="$upstream" -v gwe="${gw_errors:-0}" -v line="$line" 'BEGIN {
     n = split(line, kv, " ");
     for (i = 2; i <= n; i++) { split(kv[i], p, "="); v[p[1]] = p[2]; }
-    req = v["requests"]; bad = v["err_status"] + v["err_timeout"];
+    st = v["err_status"] > gwe ? v["err_status"] : gwe;
+    req = v["requests"]; bad = st + v["err_timeout"] + v["err_read"];
+    if (bad > req) bad = req;
     if (req == 0) req = 1;
     printf "| %s | %d | %.1f | %.2f%% | %.2f | %.1f | %.1f |\n", name, v["requests"], v["rps"],
       100 * (req - bad) / req, up / req, v["p50_us"] / 1000, v["p99_us"] / 1000;

@@ -512,13 +512,13 @@ awaitable<void> Gateway::Handle(net::ServerRequest& req, net::ResponseWriter& wr
   } else if (path == "/v1/chat/completions" || path == "/v1/completions" || path == "/v1/models" ||
              path == "/v1/embeddings" || path == "/v1/messages" || path == "/v1/describe" ||
              path == "/v1/messages/count_tokens" || path == "/healthz" || path == "/readyz" ||
-             path == "/metrics" || path == "/utils/token_counter") {
+             path == "/metrics" || path == "/utils/token_counter" || path == "/v1/usage") {
     Error e = InvalidRequest("method " + req.method + " is not allowed on " + std::string(path));
     e.code = "method_not_allowed";
     ex.record.status = 405;
     auto h = BaseHeaders(ex, "application/json");
     const bool post_only = path.rfind("/v1/", 0) == 0 || path == "/utils/token_counter";
-    h.Add("allow", post_only && path != "/v1/models" ? "POST" : "GET");
+    h.Add("allow", post_only && path != "/v1/models" && path != "/v1/usage" ? "POST" : "GET");
     co_await writer.Send(405, std::move(h), dialects::openai::EncodeError(e));
   } else {
     co_await SendError(ex, NotFound("no route for " + std::string(path), "unknown_url"));
@@ -754,6 +754,7 @@ awaitable<void> Gateway::ChatCompletions(Exchange& ex, bool legacy) {
         AppendSseEvent(out, ev.data, ev.event);
         ex.record.error_code = "upstream_stream_error";
         ex.record.error_message = "the provider sent an error event mid-stream";
+        ex.attempts.FailedAfterAnswer();  // toward the deployment's ejection
         done = true;
         break;
       }
@@ -808,6 +809,7 @@ awaitable<void> Gateway::ChatCompletions(Exchange& ex, bool legacy) {
     if (!cut_detail.empty()) e.message += ": " + cut_detail;
     ex.record.error_code = e.code;
     ex.record.error_message = e.message;
+    ex.attempts.FailedAfterAnswer();  // a cut stream counts toward the deployment's ejection
     ex.KeepStreamed("\n[error] " + e.message);
     (void)co_await ex.writer.Write("data: " + oa::EncodeError(e) + "\n\n");
   }
@@ -1167,6 +1169,7 @@ awaitable<void> Gateway::Translated(Exchange& ex, ChatRequest request) {
   }
   ex.record.usage = stream->usage();
   if (failure) {
+    ex.attempts.FailedAfterAnswer();  // toward the deployment's ejection
     ex.record.error_code = failure->code.empty() ? "stream_error" : failure->code;
     ex.record.error_message = failure->message;
     if (!ex.record.usage) ex.EstimateUsage(prompt_estimate, delivered_tokens);

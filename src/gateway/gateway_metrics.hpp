@@ -34,6 +34,10 @@ struct GatewayMetrics {
         cost(r.AddCounter("modelmux_cost_total",
                           "Money spent at the provider's list price, in the model's currency.",
                           {"model", "provider", "currency"})),
+        unpriced(r.AddCounter("modelmux_unpriced_requests_total",
+                              "Requests whose reported tokens have no known price (their cost is "
+                              "missing from modelmux_cost_total), by model and provider.",
+                              {"model", "provider"})),
         in_flight(
             r.AddGauge("modelmux_requests_in_flight", "Requests being handled now.", {}).With({})),
         attempts(r.AddCounter("modelmux_upstream_attempts_total",
@@ -96,6 +100,20 @@ struct GatewayMetrics {
         deployment_outstanding(r.AddGauge("modelmux_deployment_outstanding",
                                           "Upstream attempts in flight per deployment.",
                                           {"model", "deployment"})),
+        retries_throttled(r.AddCounter("modelmux_retries_throttled_total",
+                                       "Retries the retry budget refused, by budget scope "
+                                       "(alias or provider) and its name.",
+                                       {"scope", "name"})),
+        retry_budget_tokens(r.AddGauge("modelmux_retry_budget_tokens",
+                                       "Whole tokens left in a retry budget (retries need more "
+                                       "than half of router.retry_budget.max_tokens).",
+                                       {"scope", "name"})),
+        shared_limit_fallbacks(r.AddCounter("modelmux_shared_limit_local_fallbacks_total",
+                                            "Rate-limit decisions of shared windows "
+                                            "(router.shared_limits) made locally because Redis "
+                                            "failed.",
+                                            {})
+                                   .With({})),
         trace_spans(r.AddCounter("modelmux_trace_spans_total",
                                  "Spans handed to the OTLP exporter, by result (exported, "
                                  "failed, dropped_queue_full).",
@@ -110,8 +128,9 @@ struct GatewayMetrics {
   void StartTracing(const routing::TelemetryConfig& config);
   [[nodiscard]] bool tracing() const { return tracer != nullptr; }
 
-  // Copies each model alias's deployment state (ejection, outstanding attempts) into the gauges;
-  // called before /metrics is rendered.
+  // Copies each model alias's deployment state (ejection, outstanding attempts), the retry
+  // budgets and the shared windows' fallback count into the metrics; called before /metrics is
+  // rendered.
   void CollectDeployments(const routing::Router& router);
 
   // The gateway's own time: `total` minus every wait that is not ours.
@@ -169,6 +188,8 @@ struct GatewayMetrics {
     if (money) {
       cost.With({model, rec.provider, money->currency == telemetry::Currency::kCny ? "CNY" : "USD"})
           .Inc(static_cast<double>(money->micros) / 1e6);
+    } else if (rec.usage && spent) {
+      unpriced.With({model, rec.provider}).Inc();  // tokens spent at a price we do not know
     }
     const std::string status = std::to_string(rec.status);
     requests.With({model, rec.provider, status}).Inc();
@@ -199,6 +220,7 @@ struct GatewayMetrics {
   telemetry::CounterFamily& tokens;
   telemetry::CounterFamily& upstream_errors;
   telemetry::CounterFamily& cost;
+  telemetry::CounterFamily& unpriced;
   telemetry::Gauge& in_flight;
   telemetry::CounterFamily& attempts;
   telemetry::CounterFamily& retries;
@@ -216,6 +238,9 @@ struct GatewayMetrics {
   telemetry::GaugeFamily& deployment_ejected;
   telemetry::CounterFamily& deployment_ejections;
   telemetry::GaugeFamily& deployment_outstanding;
+  telemetry::CounterFamily& retries_throttled;
+  telemetry::GaugeFamily& retry_budget_tokens;
+  telemetry::Counter& shared_limit_fallbacks;
   telemetry::CounterFamily& trace_spans;
   telemetry::CounterFamily& budget_alerts;
   std::unique_ptr<telemetry::SpanExporter> tracer;  // null while tracing is off

@@ -40,14 +40,26 @@ DeploymentSet::DeploymentSet(std::vector<uint32_t> weights, OutlierOptions optio
   for (auto& w : weights_) w = std::max<uint32_t>(w, 1);
 }
 
-bool DeploymentSet::EjectedLocked(size_t i, std::chrono::steady_clock::time_point now) const {
+bool DeploymentSet::EjectedLocked(size_t i, TimePoint now) const {
   return states_[i].ejected_until > now;
 }
 
-size_t DeploymentSet::EjectedCountLocked(std::chrono::steady_clock::time_point now) const {
+size_t DeploymentSet::EjectedCountLocked(TimePoint now) const {
   size_t n = 0;
   for (size_t i = 0; i < states_.size(); ++i) n += EjectedLocked(i, now) ? 1 : 0;
   return n;
+}
+
+int DeploymentSet::DecayedLocked(const State& s, TimePoint now) const {
+  if (s.times_ejected == 0 || now < s.decay_from || options_.base_ejection.count() <= 0) {
+    return s.times_ejected;
+  }
+  const auto periods = (now - s.decay_from) / options_.base_ejection;
+  return static_cast<int>(std::max<int64_t>(0, s.times_ejected - static_cast<int64_t>(periods)));
+}
+
+double DeploymentSet::HeadroomLocked(const State& s, TimePoint now) {
+  return now < s.headroom_until ? s.headroom : 1.0;
 }
 
 std::optional<size_t> DeploymentSet::Pick(Strategy strategy, const std::vector<size_t>& tried,
@@ -55,13 +67,18 @@ std::optional<size_t> DeploymentSet::Pick(Strategy strategy, const std::vector<s
   std::lock_guard lock(mu_);
   const auto now = clock_();
   std::vector<size_t> fresh, healthy;
+  bool any_in_rotation = false;
   for (size_t i = 0; i < states_.size(); ++i) {
+    const bool ejected = EjectedLocked(i, now);
+    any_in_rotation = any_in_rotation || !ejected;
     if (std::find(tried.begin(), tried.end(), i) != tried.end()) continue;
     fresh.push_back(i);
-    if (!EjectedLocked(i, now)) healthy.push_back(i);
+    if (!ejected) healthy.push_back(i);
   }
   if (fresh.empty()) return std::nullopt;
   if (healthy.empty()) {
+    // Another deployment is in rotation (already tried): go round those again, not here.
+    if (any_in_rotation) return std::nullopt;
     // All ejected: the one whose ejection ends first.
     return *std::min_element(fresh.begin(), fresh.end(), [&](size_t a, size_t b) {
       return states_[a].ejected_until < states_[b].ejected_until;
@@ -106,7 +123,7 @@ std::optional<size_t> DeploymentSet::Pick(Strategy strategy, const std::vector<s
     case Strategy::kUsage: {
       size_t best = weighted(u1);
       for (size_t i : c) {
-        if (states_[i].headroom > states_[best].headroom) best = i;
+        if (HeadroomLocked(states_[i], now) > HeadroomLocked(states_[best], now)) best = i;
       }
       return best;
     }
@@ -136,25 +153,31 @@ void DeploymentSet::OnFailure(size_t i) {
   std::lock_guard lock(mu_);
   const auto now = clock_();
   auto& s = states_[i];
-  if (EjectedLocked(i, now)) return;  // a straggler from before the ejection
-  if (++s.consecutive < options_.consecutive_failures) return;
+  ++s.consecutive;
+  if (EjectedLocked(i, now)) return;  // counts toward the next ejection
+  if (s.consecutive < options_.consecutive_failures) return;
   // The cap on the ejected share: at least one may be ejected, and one must stay in.
   const size_t n = states_.size();
   const size_t cap = std::max<size_t>(
       1, static_cast<size_t>(std::floor(options_.max_ejection_percent / 100.0 * n)));
   const size_t ejected = EjectedCountLocked(now);
   if (ejected >= cap || ejected + 1 >= n) return;
-  ++s.times_ejected;
+  s.times_ejected = DecayedLocked(s, now) + 1;
   auto span = options_.base_ejection * s.times_ejected;
   if (span > options_.max_ejection) span = options_.max_ejection;
   s.ejected_until = now + span;
+  s.decay_from = s.ejected_until;
   s.consecutive = 0;
+  ++s.ejections;
   ++ejections_;
 }
 
-void DeploymentSet::SetHeadroom(size_t i, double remaining_fraction) {
+void DeploymentSet::SetHeadroom(size_t i, double remaining_fraction,
+                                std::chrono::milliseconds valid_for) {
+  if (valid_for.count() <= 0 || valid_for > kHeadroomHorizon) valid_for = kHeadroomHorizon;
   std::lock_guard lock(mu_);
   states_[i].headroom = std::clamp(remaining_fraction, 0.0, 1.0);
+  states_[i].headroom_until = clock_() + valid_for;
 }
 
 bool DeploymentSet::Ejected(size_t i) const {
@@ -164,7 +187,17 @@ bool DeploymentSet::Ejected(size_t i) const {
 
 int DeploymentSet::TimesEjected(size_t i) const {
   std::lock_guard lock(mu_);
-  return states_[i].times_ejected;
+  return DecayedLocked(states_[i], clock_());
+}
+
+int64_t DeploymentSet::EjectionsTotal(size_t i) const {
+  std::lock_guard lock(mu_);
+  return states_[i].ejections;
+}
+
+double DeploymentSet::Headroom(size_t i) const {
+  std::lock_guard lock(mu_);
+  return HeadroomLocked(states_[i], clock_());
 }
 
 int64_t DeploymentSet::Outstanding(size_t i) const {

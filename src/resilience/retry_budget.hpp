@@ -3,7 +3,9 @@
 // drain (one token each) and successes refill (`token_ratio` each). Retries are allowed only
 // while more than half the bucket is left, so a partial outage is retried through while a total
 // one is not amplified: with every attempt failing, retries stop after max_tokens / 2 failures.
-// Thread-safe (one per deployment chain or provider, shared by all event loops).
+// Thread-safe, shared by all event loops. The attempt loop (routing/dispatch.hpp) keeps one per
+// model alias and one per provider, and a retry needs both the alias's and the target
+// provider's; docs/ROUTING.md explains the choice.
 
 #include <atomic>
 #include <cstdint>
@@ -27,13 +29,18 @@ class RetryBudget {
   void OnFailure();  // a retryable failure
   // Whether one more retry may be started now.
   [[nodiscard]] bool AllowRetry() const;
+  // A retry this bucket refused (for modelmux_retries_throttled_total).
+  void NoteThrottled() { throttled_.fetch_add(1, std::memory_order_relaxed); }
   [[nodiscard]] double tokens() const;
+  [[nodiscard]] double max_tokens() const { return static_cast<double>(max_milli_) / 1000.0; }
+  [[nodiscard]] uint64_t throttled() const { return throttled_.load(std::memory_order_relaxed); }
 
  private:
   // Tokens in thousandths, so that updates are single atomic adds.
   int64_t max_milli_;
   int64_t ratio_milli_;
   std::atomic<int64_t> milli_;
+  std::atomic<uint64_t> throttled_{0};
 };
 
 }  // namespace modelmux::resilience

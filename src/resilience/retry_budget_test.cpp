@@ -59,5 +59,18 @@ TEST(RetryBudget, RecoversAfterTheOutage) {
   EXPECT_EQ(budget.tokens(), 10);  // never above the bucket
 }
 
+TEST(RetryBudget, RefusalsAreCountedWhereNoted) {
+  RetryBudget budget({4, 0.5});
+  EXPECT_EQ(budget.max_tokens(), 4);
+  EXPECT_EQ(budget.throttled(), 0u);
+  budget.OnFailure();
+  budget.OnFailure();  // 2 of 4 left: not more than half
+  EXPECT_FALSE(budget.AllowRetry());
+  budget.NoteThrottled();
+  budget.NoteThrottled();
+  EXPECT_EQ(budget.throttled(), 2u);
+  EXPECT_EQ(budget.tokens(), 2);
+}
+
 }  // namespace
 }  // namespace modelmux::resilience

@@ -31,7 +31,7 @@ Dispatcher::Dispatcher(std::shared_ptr<const Config> config, ProviderLookup look
     if (alias.deployments.size() < 2) continue;
     std::vector<uint32_t> weights;
     for (const auto& d : alias.deployments) weights.push_back(d.weight);
-    sets_.emplace(alias.name, std::make_unique<resilience::DeploymentSet>(
+    sets_.emplace(alias.name, std::make_shared<resilience::DeploymentSet>(
                                   std::move(weights), config_->router.outlier, clock_));
   }
   for (const auto& alias : config_->models) {
@@ -56,6 +56,11 @@ Dispatcher::Dispatcher(std::shared_ptr<const Config> config, ProviderLookup look
     budgets_.emplace(p.name,
                      std::make_unique<resilience::RetryBudget>(config_->router.retry_budget));
   }
+  alias_budgets_.reserve(config_->models.size());
+  for (size_t i = 0; i < config_->models.size(); ++i) {
+    alias_budgets_.push_back(
+        std::make_unique<resilience::RetryBudget>(config_->router.retry_budget));
+  }
 }
 
 Result<Dispatcher::Stage> Dispatcher::StageFor(std::string_view model,
@@ -63,9 +68,11 @@ Result<Dispatcher::Stage> Dispatcher::StageFor(std::string_view model,
   MM_TRY(ResolvedModel resolved, ResolveModel(*config_, model));
   Stage stage;
   stage.strategy = config_->router.strategy;
-  for (const auto& alias : config_->models) {
+  for (size_t i = 0; i < config_->models.size(); ++i) {
+    const auto& alias = config_->models[i];
     if (alias.name == resolved.alias) {
       stage.alias = &alias;
+      stage.budget = alias_budgets_[i].get();
       if (alias.strategy) stage.strategy = *alias.strategy;
       break;
     }
@@ -74,6 +81,8 @@ Result<Dispatcher::Stage> Dispatcher::StageFor(std::string_view model,
     const upstream::Provider* p = lookup_(d.provider);
     if (p == nullptr) continue;  // a provider type this build does not speak
     stage.targets.push_back({p, d.model, d.provider + "/" + d.model, key});
+    auto b = budgets_.find(d.provider);
+    if (b != budgets_.end()) stage.targets.back().budget = b->second.get();
   }
   if (stage.targets.empty()) {
     Error e;
@@ -89,6 +98,7 @@ Result<Dispatcher::Stage> Dispatcher::StageFor(std::string_view model,
     auto it = sets_.find(stage.alias->name);
     if (it != sets_.end()) {
       stage.set = it->second.get();
+      stage.set_owner = &it->second;
       for (size_t i = 0; i < stage.targets.size(); ++i) {
         stage.targets[i].set = stage.set;
         stage.targets[i].index = i;
@@ -145,17 +155,29 @@ std::optional<size_t> Dispatcher::Pick(const Stage& stage, const std::vector<siz
   return std::nullopt;
 }
 
-void Dispatcher::Record(const Stage& stage, size_t index, const Target& target, const Error* error,
-                        std::chrono::milliseconds latency) const {
-  auto it = budgets_.find(target.provider->spec().name);
-  resilience::RetryBudget* budget = it == budgets_.end() ? nullptr : it->second.get();
+bool Dispatcher::AllowRetry(const Stage& stage, size_t index) {
+  resilience::RetryBudget* provider = stage.targets[index].budget;
+  const bool alias_ok = stage.budget == nullptr || stage.budget->AllowRetry();
+  const bool provider_ok = provider == nullptr || provider->AllowRetry();
+  if (!alias_ok) stage.budget->NoteThrottled();
+  if (!provider_ok) provider->NoteThrottled();
+  return alias_ok && provider_ok;
+}
+
+void Dispatcher::Record(const Stage& stage, size_t index, const Target& target,
+                        const Error* error) const {
   if (error == nullptr) {
-    if (stage.set) stage.set->OnSuccess(index, latency);
-    if (budget) budget->OnSuccess();
+    // The set hears of a success when the answer is released (OutstandingHold): a stream that
+    // fails mid-way is a failure, not a success.
+    if (target.budget) target.budget->OnSuccess();
+    if (stage.budget) stage.budget->OnSuccess();
     return;
   }
   if (stage.set && CountsTowardEjection(*error)) stage.set->OnFailure(index);
-  if (budget && resilience::Retryable(*error, ShouldRetryHint(*error))) budget->OnFailure();
+  if (resilience::Retryable(*error, ShouldRetryHint(*error))) {
+    if (target.budget) target.budget->OnFailure();
+    if (stage.budget) stage.budget->OnFailure();
+  }
 }
 
 std::string Dispatcher::FallbackAfter(const ModelAlias* alias, const Error& error,
@@ -258,6 +280,19 @@ Error LocallyLimited(const Target& target, std::chrono::milliseconds retry_after
               " is at its configured request/token rate and its queue is full; retry later";
   e.retry_after = std::max(retry_after, std::chrono::milliseconds(1));
   return e;
+}
+
+OutstandingHold::OutstandingHold(std::shared_ptr<resilience::DeploymentSet> set, size_t index,
+                                 std::chrono::milliseconds latency)
+    : set_(std::move(set)), index_(index), latency_(latency) {}
+
+OutstandingHold::~OutstandingHold() {
+  if (!failed_.load()) set_->OnSuccess(index_, latency_);
+  set_->End(index_);
+}
+
+void OutstandingHold::Fail() {
+  if (!failed_.exchange(true)) set_->OnFailure(index_);
 }
 
 void AddTraceparent(const Target& target, net::Headers& headers) {
@@ -392,6 +427,23 @@ const resilience::DeploymentSet* Dispatcher::SetFor(std::string_view alias) cons
 const resilience::RetryBudget* Dispatcher::BudgetFor(std::string_view provider) const {
   auto it = budgets_.find(provider);
   return it == budgets_.end() ? nullptr : it->second.get();
+}
+
+const resilience::RetryBudget* Dispatcher::AliasBudgetFor(std::string_view alias) const {
+  for (size_t i = 0; i < config_->models.size(); ++i) {
+    if (config_->models[i].name == alias) return alias_budgets_[i].get();
+  }
+  return nullptr;
+}
+
+uint64_t Dispatcher::SharedWindowLocalFallbacks() const {
+  uint64_t n = 0;
+  for (const auto& [alias, windows] : shared_) {
+    for (const auto& w : windows) {
+      if (w) n += w->stats().local_fallbacks;
+    }
+  }
+  return n;
 }
 
 }  // namespace modelmux::routing

@@ -6,14 +6,23 @@
 //   attempt: pick a deployment (strategy, skipping ejected and already-tried ones) -> call it
 //   success -> done; a non-retryable error -> returned as it is (except the two special fallbacks)
 //   a retryable error -> the next untried deployment at once, else wait (the server's hint, or
-//     full-jitter backoff) and pick again, while retries are left, the provider's retry budget
-//     allows and the deadline leaves at least min_attempt
+//     full-jitter backoff) and pick again, while retries are left, the retry budgets allow and
+//     the deadline leaves at least min_attempt
 //   a stage exhausted -> the alias's `fallbacks` in order; a context-length error -> its
 //     context_window_fallback; a content-filter refusal -> its content_policy_fallback
+//
+// Every attempt after an upstream failure is a retry and needs the retry budgets: the same
+// deployment after a wait, another deployment of the alias, and the first attempt of a fallback
+// entered because of a retryable failure (context-length and content-policy fallbacks are not
+// failures and are not gated). A retry needs both the stage's alias budget (one per alias, the
+// "channel" of gRPC retry throttling: bounds a total outage of an alias whatever the number of
+// providers behind it) and the budget of the provider it goes to (drained by that provider's
+// failures from every alias, refilled by its successes). Every attempt's outcome feeds both.
 //
 // Health (outlier ejection, outstanding counts, latency EWMA) and retry budgets live here, shared
 // by all event loops; a config reload builds a new Dispatcher. Attempts carry one idempotency key.
 
+#include <atomic>
 #include <boost/asio/as_tuple.hpp>
 #include <boost/asio/awaitable.hpp>
 #include <boost/asio/steady_timer.hpp>
@@ -64,6 +73,8 @@ struct Target {
   // attempt reports the provider's rate-limit headroom there (strategy `usage`).
   resilience::DeploymentSet* set = nullptr;
   size_t index = 0;
+  // The retry budget of the target's provider (owned by the Dispatcher).
+  resilience::RetryBudget* budget = nullptr;
   // Set by the attempt loop for each attempt: where the attempt adds the time it waits for the
   // upstream (UpstreamTimer; AttemptLog::upstream), and the W3C traceparent to send ("": none).
   std::chrono::nanoseconds* upstream_wait = nullptr;
@@ -112,6 +123,29 @@ void AddTraceparent(const Target& target, net::Headers& headers);
                                                         std::string_view remaining_tokens,
                                                         std::string_view limit_tokens);
 
+// The answering deployment of an alias held as outstanding while its body or stream flows
+// (least_outstanding and latency count it). Released, it ends the attempt's load and records
+// the answer's outcome for outlier ejection: a success (with the latency to the answer's head)
+// unless Fail() was called. It keeps the alias's DeploymentSet alive, so it may outlive the
+// Router (a config reload mid-stream).
+class OutstandingHold {
+ public:
+  OutstandingHold(std::shared_ptr<resilience::DeploymentSet> set, size_t index,
+                  std::chrono::milliseconds latency);
+  ~OutstandingHold();
+  OutstandingHold(const OutstandingHold&) = delete;
+  OutstandingHold& operator=(const OutstandingHold&) = delete;
+  // The answer failed after the attempt loop returned it (a stream cut or an in-band error
+  // mid-way, a body that stopped): a failure toward the deployment's ejection, not a success.
+  void Fail();
+
+ private:
+  std::shared_ptr<resilience::DeploymentSet> set_;
+  size_t index_;
+  std::chrono::milliseconds latency_;
+  std::atomic<bool> failed_{false};
+};
+
 // What happened on the way, for response headers, logs and metrics.
 struct AttemptLog {
   int attempts = 0;
@@ -144,6 +178,14 @@ struct AttemptLog {
   std::chrono::nanoseconds upstream{0};
   // What the provider of the last answer said of its rate limits (the batch runner paces by it).
   std::optional<ProviderLimits> provider_limits;
+  // The answering deployment's outstanding count, held while its body or stream flows: released
+  // (reset, or the log destroyed) when the caller is done with the answer. Null unless the
+  // answer came from an alias with two or more deployments.
+  std::shared_ptr<OutstandingHold> outstanding;
+  // A failure of the answer after it was returned (see OutstandingHold::Fail).
+  void FailedAfterAnswer() const {
+    if (outstanding) outstanding->Fail();
+  }
   // Tracing, set by the caller: the trace to continue (invalid: none) and whether to record
   // attempt spans (false: the caller's traceparent is forwarded as it is).
   telemetry::TraceContext trace;
@@ -181,12 +223,18 @@ class Dispatcher {
   void ShareLimits(std::shared_ptr<store::RedisClient> redis);
 
   [[nodiscard]] const resilience::DeploymentSet* SetFor(std::string_view alias) const;
+  // The retry budget of a provider, and of a model alias (null when there is none).
   [[nodiscard]] const resilience::RetryBudget* BudgetFor(std::string_view provider) const;
+  [[nodiscard]] const resilience::RetryBudget* AliasBudgetFor(std::string_view alias) const;
+  // Decisions the shared rate windows (router.shared_limits) took locally because Redis failed.
+  [[nodiscard]] uint64_t SharedWindowLocalFallbacks() const;
 
  private:
   struct Stage {
     std::vector<Target> targets;
-    resilience::DeploymentSet* set = nullptr;        // null for a single provider/model
+    resilience::DeploymentSet* set = nullptr;  // null for a single provider/model
+    const std::shared_ptr<resilience::DeploymentSet>* set_owner = nullptr;  // sets_'s, for tokens
+    resilience::RetryBudget* budget = nullptr;       // the alias's; null unless an alias
     std::vector<resilience::RateLimiter*> limiters;  // per target; empty when none is limited
     std::vector<std::shared_ptr<resilience::SharedWindow>> shared;  // instead of limiters
     resilience::Strategy strategy = resilience::Strategy::kWeightedRandom;
@@ -195,9 +243,11 @@ class Dispatcher {
   [[nodiscard]] Result<Stage> StageFor(std::string_view model, const std::string& key) const;
   [[nodiscard]] std::optional<size_t> Pick(const Stage& stage,
                                            const std::vector<size_t>& tried) const;
+  // Whether a retry on stage.targets[index] may start: both the alias's and the provider's
+  // budget allow it (a refusal is counted in the budget that refused).
+  [[nodiscard]] static bool AllowRetry(const Stage& stage, size_t index);
   // Outcome bookkeeping for one attempt.
-  void Record(const Stage& stage, size_t index, const Target& target, const Error* error,
-              std::chrono::milliseconds latency) const;
+  void Record(const Stage& stage, size_t index, const Target& target, const Error* error) const;
   // The model to fall back to after `error` ended `stage`, or "" (and `next_fallback` advanced).
   [[nodiscard]] static std::string FallbackAfter(const ModelAlias* chain, const Error& error,
                                                  size_t& next_fallback);
@@ -214,8 +264,9 @@ class Dispatcher {
   std::shared_ptr<const Config> config_;
   ProviderLookup lookup_;
   Clock clock_;
-  std::map<std::string, std::unique_ptr<resilience::DeploymentSet>, std::less<>> sets_;
+  std::map<std::string, std::shared_ptr<resilience::DeploymentSet>, std::less<>> sets_;
   std::map<std::string, std::unique_ptr<resilience::RetryBudget>, std::less<>> budgets_;
+  std::vector<std::unique_ptr<resilience::RetryBudget>> alias_budgets_;  // per config_->models
   std::map<std::string, std::vector<std::unique_ptr<resilience::RateLimiter>>, std::less<>>
       limiters_;  // per alias, per deployment (null when that deployment has no limits)
   std::map<std::string, std::vector<std::shared_ptr<resilience::SharedWindow>>, std::less<>>
@@ -236,6 +287,7 @@ boost::asio::awaitable<Result<T>> Dispatcher::Run(std::string model, RequestCont
   const resilience::RetryPolicy& policy = config_->router.retry;
   const std::string key = "mm-" + ctx.request_id;
   std::optional<Error> last;
+  bool last_from_upstream = false;  // `last` is an upstream attempt's error, not a local refusal
   size_t next_fallback = 0;
   const ModelAlias* first_alias = nullptr;
   for (int stage_no = 0; stage_no < 8; ++stage_no) {
@@ -250,17 +302,30 @@ boost::asio::awaitable<Result<T>> Dispatcher::Run(std::string model, RequestCont
       t.provider_limits = &log.provider_limits;
     }
     if (stage_no == 0) first_alias = stage.alias;  // the fallback chain is the first alias's
+    // A fallback entered because an upstream attempt failed is a retry: it needs the budgets.
+    bool gate_first = last && last_from_upstream && last->kind != ErrorKind::kContextLength &&
+                      last->kind != ErrorKind::kContentFilter;
     std::vector<size_t> tried;
+    std::optional<size_t> chosen;  // the retry's deployment, picked (and gated) after a failure
     int retries = 0;
-    bool stage_over = false;
-    while (!stage_over) {
+    for (;;) {
       const auto now = std::chrono::steady_clock::now();
-      if (log.attempts > 0 && ctx.Remaining(now) < policy.min_attempt) co_return std::move(*last);
-      std::optional<size_t> index = Pick(stage, tried);
+      if (log.attempts > 0 && last && ctx.Remaining(now) < policy.min_attempt) {
+        co_return std::move(*last);
+      }
+      std::optional<size_t> index = chosen;
+      chosen.reset();
+      if (!index) index = Pick(stage, tried);
       if (!index) {
-        // Every deployment tried once: back off and start over, if retries are left.
-        tried.clear();
+        tried.clear();  // every deployment tried once (local refusals): start over
         index = Pick(stage, tried);
+      }
+      if (gate_first) {
+        gate_first = false;
+        if (!AllowRetry(stage, *index)) {
+          if (!log.fallbacks.empty()) log.fallbacks.pop_back();  // skipped, not used
+          break;
+        }
       }
       const Target& target = stage.targets[*index];
       if (!stage.shared.empty() && stage.shared[*index]) {
@@ -270,6 +335,7 @@ boost::asio::awaitable<Result<T>> Dispatcher::Run(std::string model, RequestCont
         if (refused) {
           if (refused->kind == ErrorKind::kCancelled) co_return std::move(*refused);
           last = std::move(*refused);
+          last_from_upstream = false;
           tried.push_back(*index);
           if (Pick(stage, tried)) continue;
           break;
@@ -288,6 +354,7 @@ boost::asio::awaitable<Result<T>> Dispatcher::Run(std::string model, RequestCont
         if (!ticket.admitted) {
           // Load shedding: another deployment if one is free, else a fast 429 (or fallback).
           last = LocallyLimited(target, ticket.retry_after);
+          last_from_upstream = false;
           tried.push_back(*index);
           if (Pick(stage, tried)) continue;
           break;
@@ -312,37 +379,50 @@ boost::asio::awaitable<Result<T>> Dispatcher::Run(std::string model, RequestCont
       Result<T> r = co_await attempt(target);
       const auto latency = std::chrono::duration_cast<std::chrono::milliseconds>(
           std::chrono::steady_clock::now() - started);
-      if (stage.set) stage.set->End(*index);
       if (r.ok()) {
+        // The answer's body or stream may still flow: the deployment stays outstanding until
+        // the caller releases log.outstanding.
+        if (stage.set_owner) {
+          log.outstanding = std::make_shared<OutstandingHold>(*stage.set_owner, *index, latency);
+        }
         if (log.record_spans) EndAttemptSpan(log, nullptr);
-        Record(stage, *index, target, nullptr, latency);
+        Record(stage, *index, target, nullptr);
         co_return r;
       }
+      if (stage.set) stage.set->End(*index);
       Error e = std::move(r).error();
       if (log.record_spans) EndAttemptSpan(log, &e);
-      Record(stage, *index, target, &e, latency);
+      Record(stage, *index, target, &e);
       if (e.kind == ErrorKind::kCancelled) co_return e;
       tried.push_back(*index);
       const bool retryable = resilience::Retryable(e, ShouldRetryHint(e));
-      last = e;
-      if (!retryable) break;
-      if (retries >= policy.max_retries) break;
+      last = std::move(e);
+      last_from_upstream = true;
+      if (!retryable || retries >= policy.max_retries) break;
+      // Another deployment at once, or (every one tried) the same ones again after a wait;
+      // either way only while the budgets allow.
+      std::optional<size_t> next = Pick(stage, tried);
+      const bool again = !next;
+      if (again) {
+        tried.clear();
+        next = Pick(stage, tried);
+      }
+      if (!next || !AllowRetry(stage, *next)) break;
       ++retries;
-      if (Pick(stage, tried)) continue;  // another deployment: no wait, no budget spent
-      // The same deployments again: only while the provider's retry budget allows.
-      const auto* budget = BudgetFor(target.provider->spec().name);
-      if (budget && !budget->AllowRetry()) break;
-      auto wait = resilience::BackoffDelay(policy, retries, Draw(), e.retry_after);
-      const auto left = ctx.Remaining(std::chrono::steady_clock::now());
-      if (left != std::chrono::milliseconds::max() && wait + policy.min_attempt > left) {
-        co_return std::move(*last);  // no time for another attempt after the wait
+      if (again) {
+        auto wait = resilience::BackoffDelay(policy, retries, Draw(), last->retry_after);
+        const auto left = ctx.Remaining(std::chrono::steady_clock::now());
+        if (left != std::chrono::milliseconds::max() && wait + policy.min_attempt > left) {
+          co_return std::move(*last);  // no time for another attempt after the wait
+        }
+        if (wait.count() > 0) {
+          boost::asio::steady_timer timer(co_await boost::asio::this_coro::executor, wait);
+          auto [ec] = co_await timer.async_wait(boost::asio::as_tuple(boost::asio::use_awaitable));
+          if (ec) co_return std::move(*last);
+          log.waited += wait;
+        }
       }
-      if (wait.count() > 0) {
-        boost::asio::steady_timer timer(co_await boost::asio::this_coro::executor, wait);
-        auto [ec] = co_await timer.async_wait(boost::asio::as_tuple(boost::asio::use_awaitable));
-        if (ec) co_return std::move(*last);
-        log.waited += wait;
-      }
+      chosen = next;
     }
     if (!last) break;
     std::string next = FallbackAfter(first_alias, *last, next_fallback);

@@ -308,6 +308,215 @@ TEST_F(DispatchTest, UsageStrategyFollowsReportedHeadroom) {
   EXPECT_EQ(std::count(s.calls.begin(), s.calls.end(), "b/y"), 20);
 }
 
+// Issue 4.1: retries on other deployments and fallbacks spend the budget too. Three
+// deployments on three providers, all failing: the alias's bucket (10 tokens, retries while
+// more than 5 are left) allows 3 retries in all (tokens 10 -> 9, 8, 7, 6: retries at 9, 8, 6),
+// then every call makes one attempt: 3 + 2 + 98 x 1 = 103 for 100 calls.
+TEST_F(DispatchTest, ThreeProvidersAllFailingAreNotAmplified) {
+  Build(
+      "  - name: m\n    deployments:\n      - {provider: a, model: x}\n"
+      "      - {provider: b, model: y}\n      - {provider: c, model: z}\n");
+  Script s{[](const Target&, int) -> Result<std::string> { return Status(500); }};
+  int attempts = 0;
+  for (int i = 0; i < 100; ++i) {
+    AttemptLog log;
+    EXPECT_FALSE(Call("m", s, log).ok());
+    attempts += log.attempts;
+  }
+  EXPECT_EQ(attempts, 103);
+  EXPECT_EQ(static_cast<int>(s.calls.size()), attempts);
+  const auto* budget = dispatcher_->AliasBudgetFor("m");
+  ASSERT_NE(budget, nullptr);
+  EXPECT_FALSE(budget->AllowRetry());
+  EXPECT_EQ(budget->throttled(), 98u + 1u);  // call 2's second retry, then one per call
+}
+
+TEST_F(DispatchTest, FallbacksEnteredAfterFailuresSpendTheBudget) {
+  Build(
+      "  - {name: m, provider: a, model: x, fallbacks: [n]}\n"
+      "  - {name: n, provider: b, model: y}\n");
+  Script s{[](const Target&, int) -> Result<std::string> { return Status(503); }};
+  int attempts = 0;
+  for (int i = 0; i < 100; ++i) {
+    AttemptLog log;
+    EXPECT_FALSE(Call("m", s, log).ok());
+    attempts += log.attempts;
+  }
+  // Before: 3 attempts on a/x and 3 on the fallback per call (600).
+  EXPECT_LE(attempts, 120);
+  EXPECT_GE(attempts, 100);
+  EXPECT_GT(
+      dispatcher_->AliasBudgetFor("n")->throttled() + dispatcher_->BudgetFor("b")->throttled(), 0u);
+}
+
+TEST_F(DispatchTest, AHealthyFallbackKeepsServingADeadPrimary) {
+  Build(
+      "  - {name: m, provider: a, model: x, fallbacks: [n]}\n"
+      "  - {name: n, provider: b, model: y}\n");
+  Script s{[](const Target& t, int) -> Result<std::string> {
+    if (t.label == "a/x") return Status(503);
+    return t.label;
+  }};
+  int attempts = 0;
+  for (int i = 0; i < 100; ++i) {
+    AttemptLog log;
+    auto r = Call("m", s, log);
+    ASSERT_TRUE(r.ok()) << i;
+    EXPECT_EQ(*r, "b/y");
+    attempts += log.attempts;
+  }
+  // m's budget drains (no more retries on a/x), the fallback's stays full: 2 per call at last.
+  EXPECT_LE(attempts, 2 * 100 + 10);
+  EXPECT_FALSE(dispatcher_->AliasBudgetFor("m")->AllowRetry());
+  EXPECT_TRUE(dispatcher_->AliasBudgetFor("n")->AllowRetry());
+}
+
+TEST_F(DispatchTest, AFallbackRefusedByItsBudgetIsSkippedForTheNext) {
+  Build(
+      "  - {name: m, provider: a, model: x, fallbacks: [n, b/z]}\n"
+      "  - {name: n, provider: c, model: claude}\n");
+  Script s{[](const Target& t, int) -> Result<std::string> {
+    if (t.label == "b/z") return t.label;
+    return Status(503);
+  }};
+  int attempts = 0;
+  for (int i = 0; i < 100; ++i) {
+    AttemptLog log;
+    auto r = Call("m", s, log);
+    ASSERT_TRUE(r.ok()) << i;
+    EXPECT_EQ(*r, "b/z");
+    attempts += log.attempts;
+    if (i == 99) {
+      // n's budget is drained: it is skipped, and not reported as a fallback used.
+      EXPECT_EQ(log.fallbacks, std::vector<std::string>{"b/z"});
+      EXPECT_EQ(log.attempts, 2);
+    }
+  }
+  EXPECT_FALSE(dispatcher_->AliasBudgetFor("n")->AllowRetry());
+  EXPECT_LE(attempts, 2 * 100 + 20);
+}
+
+TEST_F(DispatchTest, ContentPolicyFallbackIsNotGatedByTheBudget) {
+  Build(
+      "  - {name: m, provider: a, model: x, content_policy_fallback: b/lenient}\n"
+      "  - {name: drain, provider: b, model: d}\n");
+  // Drain provider b's budget with failures through another alias.
+  Script fail{[](const Target&, int) -> Result<std::string> { return Status(500); }};
+  for (int i = 0; i < 20; ++i) {
+    AttemptLog log;
+    (void)Call("drain", fail, log);
+  }
+  ASSERT_FALSE(dispatcher_->BudgetFor("b")->AllowRetry());
+  Script s{[](const Target& t, int) -> Result<std::string> {
+    if (t.label == "a/x") {
+      Error e = Status(400);
+      e.kind = ErrorKind::kContentFilter;
+      return e;
+    }
+    return t.label;
+  }};
+  AttemptLog log;
+  auto r = Call("m", s, log);
+  ASSERT_TRUE(r.ok());
+  EXPECT_EQ(*r, "b/lenient");
+  EXPECT_EQ(log.attempts, 2);
+}
+
+TEST_F(DispatchTest, EjectedDeploymentGetsNoRetriesWhileOthersAreIn) {
+  Build(
+      "  - name: m\n    deployments:\n      - {provider: a, model: x}\n"
+      "      - {provider: b, model: y}\n      - {provider: c, model: z}\n",
+      "  outlier: {consecutive_failures: 1, base_ejection: 30s, max_ejection_percent: 34}\n"
+      "  retry_budget: {max_tokens: 100}\n");
+  Script s{[](const Target&, int) -> Result<std::string> { return Status(500); }};
+  AttemptLog first;
+  EXPECT_FALSE(Call("m", s, first).ok());
+  const auto* set = dispatcher_->SetFor("m");
+  int ejected = -1;
+  for (int i = 0; i < 3; ++i) {
+    if (set->Ejected(static_cast<size_t>(i))) ejected = i;
+  }
+  ASSERT_GE(ejected, 0);
+  const std::string label = std::vector<std::string>{"a/x", "b/y", "c/z"}[ejected];
+  // Three attempts (1 + 2 retries) with two deployments in rotation: never the ejected one.
+  s.calls.clear();
+  AttemptLog log;
+  EXPECT_FALSE(Call("m", s, log).ok());
+  EXPECT_EQ(log.attempts, 3);
+  EXPECT_EQ(std::count(s.calls.begin(), s.calls.end(), label), 0) << label;
+}
+
+TEST_F(DispatchTest, TheAnswerHoldsItsDeploymentOutstandingUntilReleased) {
+  Build(
+      "  - name: m\n    strategy: least_outstanding\n    deployments:\n"
+      "      - {provider: a, model: x}\n      - {provider: b, model: y}\n");
+  Script s{[](const Target& t, int) -> Result<std::string> {
+    if (t.label == "a/x") return Status(503);  // a failed attempt's load ends at once
+    return t.label;
+  }};
+  const auto* set = dispatcher_->SetFor("m");
+  auto log = std::make_unique<AttemptLog>();
+  ASSERT_TRUE(Call("m", s, *log).ok());
+  EXPECT_EQ(set->Outstanding(0), 0);
+  EXPECT_EQ(set->Outstanding(1), 1);  // the body or stream is still flowing
+  // While it flows, least_outstanding sends the next call elsewhere (a/x; then b/y after it
+  // fails, which the earlier answer still holds).
+  AttemptLog second;
+  s.calls.clear();
+  ASSERT_TRUE(Call("m", s, second).ok());
+  EXPECT_EQ(s.calls.front(), "a/x");
+  EXPECT_EQ(set->Outstanding(1), 2);
+  second.outstanding.reset();
+  EXPECT_EQ(set->Outstanding(1), 1);
+
+  // The token keeps the set alive past the Dispatcher (a config reload mid-stream).
+  dispatcher_.reset();
+  log.reset();  // must not touch freed memory (ASan builds check it)
+}
+
+TEST_F(DispatchTest, AnswersThatFailAfterTheHeadCountTowardEjection) {
+  Build(
+      "  - name: m\n    deployments:\n      - {provider: a, model: x}\n"
+      "      - {provider: b, model: y}\n      - {provider: c, model: z}\n",
+      "  outlier: {consecutive_failures: 3, max_ejection_percent: 34}\n");
+  Script s{[](const Target& t, int) -> Result<std::string> { return t.label; }};
+  const auto* set = dispatcher_->SetFor("m");
+  // Every answer of b/y is a stream cut mid-way (the caller reports it); the others are fine.
+  int cut = 0;
+  for (int i = 0; i < 60 && cut < 3; ++i) {
+    AttemptLog log;
+    ASSERT_TRUE(Call("m", s, log).ok());
+    if (log.deployment == "b/y") {
+      log.FailedAfterAnswer();
+      log.FailedAfterAnswer();  // once per answer
+      ++cut;
+      EXPECT_EQ(set->Ejected(1), cut == 3) << cut;
+    }
+  }
+  ASSERT_EQ(cut, 3);
+  EXPECT_TRUE(set->Ejected(1));
+  EXPECT_FALSE(set->Ejected(0));
+  EXPECT_FALSE(set->Ejected(2));
+  // Every answer's load ended with its release.
+  EXPECT_EQ(set->Outstanding(0) + set->Outstanding(1) + set->Outstanding(2), 0);
+}
+
+TEST_F(DispatchTest, EveryAttemptOfACallCarriesTheSameIdempotencyKey) {
+  Build(
+      "  - {name: m, provider: a, model: x, fallbacks: [n]}\n"
+      "  - name: n\n    deployments:\n      - {provider: b, model: y}\n"
+      "      - {provider: c, model: z}\n");
+  std::vector<std::string> keys;
+  Script s{[&keys](const Target& t, int) -> Result<std::string> {
+    keys.push_back(t.idempotency_key);
+    return Status(503);
+  }};
+  AttemptLog log;
+  EXPECT_FALSE(Call("m", s, log, 10s, "call-7").ok());
+  ASSERT_GE(keys.size(), 4u);  // retries on a/x and the fallback's deployments
+  for (const auto& k : keys) EXPECT_EQ(k, "mm-call-7");
+}
+
 TEST_F(DispatchTest, UnknownModelIsAnError) {
   Build("  - {name: m, provider: a, model: x}\n");
   Script s{[](const Target&, int) -> Result<std::string> { return std::string("x"); }};

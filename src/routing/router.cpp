@@ -155,19 +155,19 @@ void AddIdempotencyKey(const Target& target, net::Headers& headers) {
 }
 
 void NoteHeadroom(const Target& target, const net::Headers& headers) {
-  if (target.provider_limits != nullptr) {
-    if (auto l = ProviderLimitsFrom(headers.Get("x-ratelimit-remaining-requests"),
-                                    headers.Get("x-ratelimit-reset-requests"),
-                                    headers.Get("x-ratelimit-remaining-tokens"),
-                                    headers.Get("x-ratelimit-reset-tokens"))) {
-      *target.provider_limits = *l;
-    }
-  }
+  const auto limits = ProviderLimitsFrom(
+      headers.Get("x-ratelimit-remaining-requests"), headers.Get("x-ratelimit-reset-requests"),
+      headers.Get("x-ratelimit-remaining-tokens"), headers.Get("x-ratelimit-reset-tokens"));
+  if (target.provider_limits != nullptr && limits) *target.provider_limits = *limits;
   if (target.set == nullptr) return;
   if (auto h = HeadroomFromHeaders(
           headers.Get("x-ratelimit-remaining-requests"), headers.Get("x-ratelimit-limit-requests"),
           headers.Get("x-ratelimit-remaining-tokens"), headers.Get("x-ratelimit-limit-tokens"))) {
-    target.set->SetHeadroom(target.index, *h);
+    // The report holds until the provider's window resets (at most the set's horizon).
+    const auto reset = limits ? std::max(limits->reset_requests, limits->reset_tokens)
+                              : std::chrono::milliseconds{0};
+    target.set->SetHeadroom(
+        target.index, *h, reset.count() > 0 ? reset : resilience::DeploymentSet::kHeadroomHorizon);
   }
 }
 

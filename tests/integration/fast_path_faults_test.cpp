@@ -176,6 +176,32 @@ TEST(FastPathFaults, BodyFailuresCountTowardEjection) {
       << m.body.substr(0, 4000);
 }
 
+TEST(FastPathFaults, StreamsCutMidWayCountTowardEjection) {
+  TempDir dir;
+  Service sim = StartSim();
+  // A stream cut after its first bytes cannot be retried (the caller has them), but it is a
+  // failure of the deployment: after its consecutive failures it is ejected, and the other
+  // deployment takes the calls.
+  Service gw =
+      GatewayWith(dir, "providers:\n" + FaultyProvider("bad", sim, R"("x-sim-cut-after": "3")") +
+                           HealthyProvider("good", sim) +
+                           "models:\n"
+                           "  - name: pair\n"
+                           "    deployments:\n"
+                           "      - {provider: bad, model: model-bad, weight: 100}\n"
+                           "      - {provider: good, model: model-good, weight: 1}\n");
+  int cut = 0;
+  for (int i = 0; i < 30; ++i) {
+    auto r = Streamed(gw, "pair");
+    ASSERT_EQ(r.status, 200) << r.Body();
+    cut += Read(r.Body()).errors;
+  }
+  const int64_t bad = SimModelCalls(sim, "model-bad");
+  EXPECT_EQ(cut, bad);  // every call that reached the cut deployment ended with an error event
+  EXPECT_GE(bad, 1);
+  EXPECT_LT(bad, 10) << "the deployment that cuts streams was never ejected";
+}
+
 // ---- streams ----------------------------------------------------------------------------------
 
 TEST(FastPathFaults, StreamThatEndsBeforeItsFirstByteFallsBack) {

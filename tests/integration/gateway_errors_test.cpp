@@ -170,6 +170,11 @@ TEST_F(GatewayErrors, WrongMethodIs405) {
   EXPECT_EQ(r.status, 405) << r.body;
   EXPECT_EQ(r.headers.Get("allow"), "POST");
   ExpectOpenAiError(r.body);
+  // A read-only route says which method it takes.
+  auto u = Http("POST", gw_->base_url + "/v1/usage", "{}", {}, kShort);
+  EXPECT_EQ(u.status, 405) << u.body;
+  EXPECT_EQ(u.headers.Get("allow"), "GET");
+  ExpectOpenAiError(u.body);
 }
 
 TEST_F(GatewayErrors, UnknownPathIs404) {

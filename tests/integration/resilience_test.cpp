@@ -104,6 +104,25 @@ class FakeUpstream {
 
   [[nodiscard]] std::string base_url() const { return "http://127.0.0.1:" + std::to_string(port_); }
   [[nodiscard]] int requests() const { return requests_; }
+  // The value of header `name` (lower case) in each request received, in order ("" if absent).
+  [[nodiscard]] std::vector<std::string> HeaderValues(std::string_view name) const {
+    std::lock_guard lock(mu_);
+    std::vector<std::string> out;
+    const std::string needle = "\r\n" + std::string(name) + ":";
+    for (const auto& head : heads_) {
+      auto at = head.find(needle);
+      if (at == std::string::npos) {
+        out.emplace_back();
+        continue;
+      }
+      at += needle.size();
+      auto end = head.find("\r\n", at);
+      std::string v = head.substr(at, end - at);
+      while (!v.empty() && v.front() == ' ') v.erase(0, 1);
+      out.push_back(v);
+    }
+    return out;
+  }
 
   // A whole HTTP/1.1 response with a JSON body and `connection: close`.
   static std::string Response(int status, std::string_view reason, std::string_view body,
@@ -148,6 +167,12 @@ class FakeUpstream {
       in.append(buf, static_cast<size_t>(n));
     }
     if (need == std::string::npos || in.size() < need) return;
+    {
+      std::string head = in.substr(0, in.find("\r\n\r\n") + 2);
+      for (char& c : head) c = static_cast<char>(std::tolower(static_cast<unsigned char>(c)));
+      std::lock_guard lock(mu_);
+      heads_.push_back(std::move(head));  // lower-cased: names and values
+    }
     ++requests_;
     std::string_view out = response_;
     while (!out.empty()) {
@@ -164,7 +189,22 @@ class FakeUpstream {
   std::thread thread_;
   std::atomic<bool> stop_{false};
   std::atomic<int> requests_{0};
+  mutable std::mutex mu_;
+  std::vector<std::string> heads_;  // guarded by mu_
 };
+
+// A sample's value in the gateway's /metrics text (`series` is the name with its labels as
+// rendered, e.g. `modelmux_x{model="chat"}`); -1 when absent.
+double MetricValue(const Service& gw, const std::string& series) {
+  const std::string text = Http("GET", gw.base_url + "/metrics", {}, {}, kShort).body;
+  size_t at = 0;
+  while ((at = text.find(series + " ", at)) != std::string::npos) {
+    if (at == 0 || text[at - 1] == '\n')
+      return std::strtod(text.c_str() + at + series.size(), nullptr);
+    at += series.size();
+  }
+  return -1;
+}
 
 // ---- a. a partial outage is retried through --------------------------------------------------
 
@@ -412,11 +452,8 @@ TEST(Resilience, TwoSecondDeadlineAnswersWithin2250MsWhenTheUpstreamStalls) {
     std::cout << "[ deadline ] stall at " << at << ": " << r.status << " after "
               << std::chrono::duration<double, std::milli>(took).count() << " ms\n";
     EXPECT_EQ(r.status, 504) << at << ": " << r.body;
-    // Missing: a stall after a 200 head (the fast path reads the body after the attempt loop
-    // returned) gets no `x-should-retry: false` and is not retried elsewhere.
-    if (std::string_view(at) == "headers") {
-      EXPECT_EQ(r.headers.Get("x-should-retry"), "false");
-    }
+    // The stall after a 200 head is read inside the attempt too: the same final error.
+    EXPECT_EQ(r.headers.Get("x-should-retry"), "false") << at;
     EXPECT_LE(took, 2250ms) << at;
     EXPECT_GE(took, 1900ms) << at;
     EXPECT_EQ(SimTotal(sim) - before, 1) << at;  // the upstream got it once: no retry past it
@@ -555,6 +592,204 @@ TEST(Resilience, UpstreamShouldRetryFalseOnA503IsNotRetried) {
   EXPECT_EQ(p.status, 503) << p.body;
   EXPECT_EQ(Attempts(p), 3);
   EXPECT_EQ(plain.requests(), 3);
+}
+
+// ---- i. every retry spends the budget: three providers down are not amplified -----------------
+
+TEST(Resilience, ThreeDeploymentsAllFailingCostAtMostOnePointTwoAttemptsPerRequest) {
+  TempDir dir;
+  std::vector<Service> sims;
+  for (int i = 0; i < 3; ++i)
+    sims.push_back(StartSim({"--fail-rate", "1", "--fail-status", "500"}));
+  Service gw = StartGatewayWith(dir, "providers:\n" + ProviderLine("p1", sims[0].base_url) +
+                                         ProviderLine("p2", sims[1].base_url) +
+                                         ProviderLine("p3", sims[2].base_url) +
+                                         "models:\n"
+                                         "  - name: chat\n"
+                                         "    deployments:\n"
+                                         "      - {provider: p1, model: gpt-4o-mini}\n"
+                                         "      - {provider: p2, model: gpt-4o-mini}\n"
+                                         "      - {provider: p3, model: gpt-4o-mini}\n"
+                                         "router:\n"
+                                         "  retry_base: 10ms\n");
+  constexpr int kN = 100;
+  int bad = 0;
+  for (int i = 0; i < kN; ++i) bad += PostChat(gw, "chat").status == 502 ? 1 : 0;
+  EXPECT_EQ(bad, kN);
+  int64_t upstream = 0;
+  for (const auto& sim : sims) upstream += SimTotal(sim);
+  std::cout << "[ 3 x 100% 500 ] " << kN << " requests: upstream attempts " << upstream << "\n";
+  RecordProperty("upstream_attempts", static_cast<int>(upstream));
+  // The alias's budget (10 tokens, retries above 5) allows a few retries at the start, then
+  // one attempt per request; before, every request cost 3.
+  EXPECT_LE(upstream, kN * 12 / 10);
+  EXPECT_GT(upstream, kN);
+  EXPECT_GT(MetricValue(gw, R"(modelmux_retries_throttled_total{scope="alias",name="chat"})"),
+            kN / 2);
+  EXPECT_GE(MetricValue(gw, R"(modelmux_retry_budget_tokens{scope="alias",name="chat"})"), 0);
+  EXPECT_LE(MetricValue(gw, R"(modelmux_retry_budget_tokens{scope="alias",name="chat"})"), 5);
+}
+
+// ---- j. ejection time grows with repeated ejections and decays after a healthy period ----------
+
+TEST(Resilience, EjectionTimeGrowsOnRepeatAndDecaysWhenHealthy) {
+  TempDir dir;
+  Service s1 = StartSim();
+  Service s2 = StartSim();
+  Service bad = StartSim({"--fail-rate", "1", "--fail-status", "503"});
+  Service gw = StartGatewayWith(
+      dir, "providers:\n" + ProviderLine("s1", s1.base_url) + ProviderLine("s2", s2.base_url) +
+               ProviderLine("s3", bad.base_url) +
+               "models:\n"
+               "  - name: chat\n"
+               "    deployments:\n"
+               "      - {provider: s1, model: gpt-4o-mini}\n"
+               "      - {provider: s2, model: gpt-4o-mini}\n"
+               "      - {provider: s3, model: gpt-4o-mini}\n"
+               "router:\n"
+               "  retry_base: 10ms\n"
+               "  outlier: {consecutive_failures: 2, base_ejection: 800ms, max_ejection: 5s}\n");
+  const std::string ejected =
+      R"(modelmux_deployment_ejected{model="chat",deployment="s3/gpt-4o-mini"})";
+  // Sends requests until s3 is ejected, then measures how long it stays out (no traffic meanwhile).
+  auto eject_and_time = [&]() -> double {
+    bool out = Eventually(
+        [&] {
+          EXPECT_EQ(PostChat(gw, "chat").status, 200);
+          return MetricValue(gw, ejected) == 1;
+        },
+        5s);
+    EXPECT_TRUE(out);
+    const auto begin = Clock::now();
+    Eventually([&] { return MetricValue(gw, ejected) == 0; }, 8s);
+    return std::chrono::duration<double>(Clock::now() - begin).count();
+  };
+  const double first = eject_and_time();   // 1 x 800 ms
+  const double second = eject_and_time();  // 2 x 800 ms
+  // Healthy (in rotation, no failures) for 2 x base: the multiplier decays from 2 to 0.
+  std::this_thread::sleep_for(2000ms);
+  const double third = eject_and_time();  // 1 x 800 ms again
+  std::cout << "[ ejection decay ] " << first << " s, " << second << " s, after a healthy "
+            << "period " << third << " s\n";
+  EXPECT_GT(first, 0.6);
+  EXPECT_LT(first, 1.1);
+  EXPECT_GT(second, 1.4);
+  EXPECT_LT(second, 1.9);
+  EXPECT_GT(third, 0.6);
+  EXPECT_LT(third, 1.1);
+  EXPECT_EQ(MetricValue(gw, R"(modelmux_deployment_ejections_total{model="chat",)"
+                            R"(deployment="s3/gpt-4o-mini"})"),
+            3);
+}
+
+// ---- k. one idempotency key for every attempt of a call ---------------------------------------
+
+TEST(Resilience, EveryAttemptOfOneCallCarriesTheSameIdempotencyKey) {
+  TempDir dir;
+  const std::string body =
+      R"({"error":{"message":"overloaded","type":"server_error","param":null,"code":null}})";
+  FakeUpstream down(FakeUpstream::Response(503, "Service Unavailable", body));
+  Service gw = StartGatewayWith(dir, "providers:\n" + ProviderLine("dn", down.base_url()) +
+                                         "models:\n"
+                                         "  - name: m\n"
+                                         "    deployments: [{provider: dn, model: m}]\n"
+                                         "router:\n"
+                                         "  retry_base: 10ms\n"
+                                         // Room for both calls' retries (10 would allow 3).
+                                         "  retry_budget: {max_tokens: 100}\n");
+  for (bool stream : {false, true}) {
+    const size_t before = down.HeaderValues("idempotency-key").size();
+    auto r = Http("POST", gw.base_url + "/v1/chat/completions",
+                  ChatBody("m", "hello", stream ? R"("stream":true)" : ""), {}, kShort);
+    EXPECT_EQ(r.status, 503) << r.body;
+    EXPECT_EQ(Attempts(r), 3) << "stream " << stream;
+    auto keys = down.HeaderValues("idempotency-key");
+    ASSERT_EQ(keys.size(), before + 3) << "stream " << stream;
+    EXPECT_FALSE(keys[before].empty());
+    EXPECT_EQ(keys[before + 1], keys[before]) << "stream " << stream;
+    EXPECT_EQ(keys[before + 2], keys[before]) << "stream " << stream;
+    if (before > 0) {
+      EXPECT_NE(keys[before], keys[0]);  // another call, another key
+    }
+  }
+}
+
+// ---- l. the content-policy fallback -------------------------------------------------------------
+
+TEST(Resilience, ContentFilterRefusalFallsBackToTheContentPolicyFallback) {
+  TempDir dir;
+  Service good = StartSim();
+  // The simulator has no content-filter refusal: a fake upstream answers like Azure OpenAI does.
+  FakeUpstream strict(FakeUpstream::Response(
+      400, "Bad Request",
+      R"({"error":{"message":"The response was filtered due to the prompt triggering the )"
+      R"(content management policy.","type":null,"param":"prompt","code":"content_filter"}})"));
+  Service gw =
+      StartGatewayWith(dir, "providers:\n" + ProviderLine("good", good.base_url) +
+                                "  strict: {type: openai, base_url: \"" + strict.base_url() +
+                                "/v1\", api_key: sk-test}\n"
+                                "models:\n"
+                                "  - name: careful\n"
+                                "    deployments: [{provider: strict, model: m}]\n"
+                                "    fallbacks: [other]\n"
+                                "    content_policy_fallback: lenient\n"
+                                "  - name: other\n"
+                                "    deployments: [{provider: good, model: other-m}]\n"
+                                "  - name: lenient\n"
+                                "    deployments: [{provider: good, model: lenient-m}]\n");
+  for (bool stream : {false, true}) {
+    auto r = Http("POST", gw.base_url + "/v1/chat/completions",
+                  ChatBody("careful", "hello", stream ? R"("stream":true)" : ""), {}, kShort);
+    EXPECT_EQ(r.status, 200) << r.body;
+    EXPECT_EQ(r.headers.Get("x-modelmux-deployment"), "good/lenient-m") << "stream " << stream;
+    EXPECT_EQ(Attempts(r), 2) << "stream " << stream;  // not retried, no ordinary fallback
+  }
+  EXPECT_EQ(strict.requests(), 2);
+  EXPECT_EQ(IntAt(SimStats(good), {"by_model", "lenient-m"}), 2);
+  EXPECT_EQ(IntAt(SimStats(good), {"by_model", "other-m"}), 0);
+}
+
+// ---- m. x-should-retry: true makes a 400 retryable ----------------------------------------------
+
+TEST(Resilience, UpstreamShouldRetryTrueOnA400IsRetried) {
+  TempDir dir;
+  Service sim = StartSim();
+  Service gw = StartGatewayWith(dir, "providers:\n" + ProviderLine("up", sim.base_url) +
+                                         "models:\n"
+                                         "  - name: chat\n"
+                                         "    deployments: [{provider: up, model: gpt-4o-mini}]\n"
+                                         "router:\n"
+                                         "  retry_base: 10ms\n");
+  auto plain = PostChat(gw, "chat", {{"x-sim-status", "400"}});
+  EXPECT_EQ(plain.status, 400) << plain.body;
+  EXPECT_EQ(Attempts(plain), 1);
+  EXPECT_EQ(SimTotal(sim), 1);
+  auto r = PostChat(gw, "chat", {{"x-sim-status", "400"}, {"x-sim-should-retry", "true"}});
+  EXPECT_EQ(r.status, 400) << r.body;
+  EXPECT_EQ(Attempts(r), 3);  // 1 + num_retries (2)
+  EXPECT_EQ(SimTotal(sim), 4);
+  EXPECT_EQ(SimStatus(sim, "400"), 4);
+}
+
+// ---- n. a queued request shows in the queue-wait histogram -----------------------------------
+
+TEST(Resilience, ClientSideQueueWaitIsObserved) {
+  TempDir dir;
+  Service sim = StartSim();
+  Service gw = StartGatewayWith(
+      dir, "providers:\n" + ProviderLine("up", sim.base_url) +
+               "models:\n"
+               "  - name: chat\n"
+               "    deployments: [{provider: up, model: gpt-4o-mini, rpm: 4, rate_window: 1s}]\n"
+               "router:\n"
+               "  queue_timeout: 2s\n");
+  const std::string count = R"(modelmux_rate_limit_queue_seconds_count{model="chat"})";
+  const std::string sum = R"(modelmux_rate_limit_queue_seconds_sum{model="chat"})";
+  // Four a second, paced 250 ms apart: back-to-back calls wait in the client-side queue.
+  for (int i = 0; i < 3; ++i) EXPECT_EQ(PostChat(gw, "chat").status, 200);
+  EXPECT_GE(MetricValue(gw, count), 1);
+  EXPECT_GT(MetricValue(gw, sum), 0.05);
+  EXPECT_EQ(SimStatus(sim, "429"), 0);
 }
 
 }  // namespace
