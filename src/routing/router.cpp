@@ -487,15 +487,40 @@ boost::asio::awaitable<Result<Router::RawAnswer>> Router::OpenRaw(std::string mo
 
 namespace {
 
-using FirstPieceChannel = boost::asio::experimental::channel<void(
-    boost::system::error_code, std::optional<Result<std::string>>)>;
+// What FirstPiece waits on: one channel that both the reader (the piece) and the ticker (a
+// heartbeat is due: nullopt) send to, so that nothing that arrives is ever lost. (An `||` of a
+// receive and a timer drops a piece that lands just as the timer fires: the wait then hangs.)
+struct FirstPieceWait {
+  using Channel = boost::asio::experimental::channel<void(boost::system::error_code,
+                                                          std::optional<Result<std::string>>)>;
+  explicit FirstPieceWait(const boost::asio::any_io_executor& exec)
+      : channel(exec, 1), timer(exec) {}
+  Channel channel;
+  boost::asio::steady_timer timer;  // the ticker's
+  bool over = false;
+};
+
+constexpr auto kNoThrow = boost::asio::as_tuple(boost::asio::use_awaitable);
 
 boost::asio::awaitable<void> ReadFirstPiece(std::shared_ptr<net::ClientResponse> resp,
-                                            std::shared_ptr<FirstPieceChannel> out) {
+                                            std::shared_ptr<FirstPieceWait> wait) {
   auto piece = co_await resp->ReadSome();
   Result<std::string> r = piece.ok() ? Result<std::string>(std::string(*piece))
                                      : Result<std::string>(std::move(piece).error());
-  out->try_send(boost::system::error_code{}, std::optional<Result<std::string>>(std::move(r)));
+  (void)co_await wait->channel.async_send(
+      boost::system::error_code{}, std::optional<Result<std::string>>(std::move(r)), kNoThrow);
+}
+
+boost::asio::awaitable<void> TickFirstPiece(std::shared_ptr<FirstPieceWait> wait,
+                                            std::chrono::milliseconds interval) {
+  while (!wait->over) {
+    wait->timer.expires_after(interval);
+    auto [ec] = co_await wait->timer.async_wait(kNoThrow);
+    if (ec || wait->over) co_return;
+    auto [sent] =
+        co_await wait->channel.async_send(boost::system::error_code{}, std::nullopt, kNoThrow);
+    if (sent) co_return;
+  }
 }
 
 // A stream's first piece; `heartbeat` is called every `interval` while it is awaited. The read
@@ -510,23 +535,28 @@ boost::asio::awaitable<Result<std::string>> FirstPiece(std::shared_ptr<net::Clie
   }
   namespace asio = boost::asio;
   auto exec = co_await asio::this_coro::executor;
-  auto ch = std::make_shared<FirstPieceChannel>(exec, 1);
-  asio::co_spawn(exec, ReadFirstPiece(resp, ch), asio::detached);
-  asio::steady_timer timer(exec);
-  constexpr auto kNoThrow = asio::as_tuple(asio::use_awaitable);
+  auto wait = std::make_shared<FirstPieceWait>(exec);
+  asio::co_spawn(exec, ReadFirstPiece(resp, wait), asio::detached);
+  asio::co_spawn(exec, TickFirstPiece(wait, interval), asio::detached);
+  // Ends the ticker and any send still pending (the reader's, after a Cancel below).
+  auto finish = [&wait] {
+    wait->over = true;
+    wait->timer.cancel();
+    wait->channel.close();
+  };
   while (true) {
-    using namespace asio::experimental::awaitable_operators;
-    timer.expires_after(interval);
-    auto which = co_await (ch->async_receive(kNoThrow) || timer.async_wait(kNoThrow));
-    if (which.index() == 0) {
-      auto [ec, result] = std::get<0>(std::move(which));
-      if (ec || !result) {
-        resp->Cancel();
-        co_return Error{ErrorKind::kCancelled, "cancelled"};
-      }
-      co_return std::move(*result);
+    auto [ec, message] = co_await wait->channel.async_receive(kNoThrow);
+    if (ec) {  // this coroutine was cancelled
+      finish();
+      resp->Cancel();
+      co_return Error{ErrorKind::kCancelled, "cancelled"};
+    }
+    if (message) {
+      finish();
+      co_return std::move(*message);
     }
     if (Status st = co_await heartbeat(); !st.ok()) {
+      finish();
       resp->Cancel();  // the caller is gone: end the upstream call and the reader with it
       co_return Error{ErrorKind::kCancelled, "the caller went away"};
     }
