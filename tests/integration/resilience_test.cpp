@@ -62,31 +62,6 @@ HttpResult PostChat(const Service& gw, std::string_view model, HeaderList header
               std::move(headers), timeout);
 }
 
-// The gateway's request-log line (JSON on stderr) for `request_id`, or null.
-json::value LogLine(const Service& gw, const std::string& request_id) {
-  json::value found;
-  Eventually(
-      [&] {
-        std::string tail = gw.process->stderr_tail();
-        size_t pos = 0;
-        while (pos < tail.size()) {
-          size_t end = tail.find('\n', pos);
-          if (end == std::string::npos) end = tail.size();
-          std::string_view line(tail.data() + pos, end - pos);
-          pos = end + 1;
-          if (line.find(request_id) == std::string_view::npos) continue;
-          json::value v = ParseJson(line);
-          if (v.is_object() && Str(v.at("request_id")) == request_id) {
-            found = v;
-            return true;
-          }
-        }
-        return false;
-      },
-      2s);
-  return found;
-}
-
 // An upstream that answers every request (one per connection) with `response` and counts them.
 class FakeUpstream {
  public:
@@ -457,7 +432,7 @@ TEST(Resilience, TwoSecondDeadlineAnswersWithin2250MsWhenTheUpstreamStalls) {
     EXPECT_LE(took, 2250ms) << at;
     EXPECT_GE(took, 1900ms) << at;
     EXPECT_EQ(SimTotal(sim) - before, 1) << at;  // the upstream got it once: no retry past it
-    json::value line = LogLine(gw, std::string(r.headers.Get("x-request-id")));
+    json::value line = RequestLogLine(gw, std::string(r.headers.Get("x-request-id")));
     ASSERT_TRUE(line.is_object()) << gw.process->stderr_tail();
     EXPECT_EQ(IntAt(line, {"status"}), 504);
   }
@@ -501,7 +476,7 @@ TEST(Resilience, StreamCutAfterThreeChunksEndsWithAnErrorEventAndIsLogged) {
   EXPECT_FALSE(done) << r.Body();
   EXPECT_EQ(error_code, "stream_cut");
   EXPECT_EQ(SimTotal(sim), 1);  // never replayed
-  json::value line = LogLine(gw, std::string(r.headers.Get("x-request-id")));
+  json::value line = RequestLogLine(gw, std::string(r.headers.Get("x-request-id")));
   ASSERT_TRUE(line.is_object()) << gw.process->stderr_tail();
   EXPECT_EQ(Str(line.at("error").at("code")), "stream_cut");
   EXPECT_TRUE(line.at("stream").is_bool() && line.at("stream").get_bool());
@@ -550,7 +525,7 @@ TEST(Resilience, OutageFallsBackToTheNextAliasAndContextLengthToTheLongerModel) 
   EXPECT_GE(down_hits, 1);
   EXPECT_LE(down_hits, 3);  // the first attempt and at most num_retries (2) more
   EXPECT_EQ(Attempts(r), down_hits + 1);
-  json::value line = LogLine(gw, std::string(r.headers.Get("x-request-id")));
+  json::value line = RequestLogLine(gw, std::string(r.headers.Get("x-request-id")));
   ASSERT_TRUE(line.is_object()) << gw.process->stderr_tail();
   EXPECT_EQ(Str(line.at("fallback")), "b");
   EXPECT_EQ(IntAt(line, {"attempts"}), down_hits + 1);
